@@ -1,0 +1,52 @@
+"""One run of the engine on one case: the case as understood, and every assessment.
+
+This is what every surface renders (terminal, Markdown, HTML, JSON, web, CDS Hooks) and
+what the registry stores; ``to_dict`` is the JSON contract of DESIGN.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import __version__
+from .engine import Assessment, assess
+from .knowledge.registry import Knowledge, load_knowledge
+from .model import Case
+
+
+@dataclass(slots=True)
+class Evaluation:
+    case: Case
+    assessments: list[Assessment]
+    knowledge_version: str
+    engine_version: str = __version__
+    parameters: dict[str, str] = field(default_factory=dict)
+
+    def assessment(self, criteria_id: str) -> Assessment:
+        for a in self.assessments:
+            if a.criteria_id == criteria_id:
+                return a
+        raise KeyError(criteria_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "case": self.case.model_dump(mode="json", exclude_defaults=True),
+            "assessments": [a.to_dict() for a in self.assessments],
+            "parameters": self.parameters,
+            "knowledge_version": self.knowledge_version,
+            "engine_version": self.engine_version,
+        }
+
+
+def evaluate(
+    case: Case,
+    criteria: Iterable[str] | None = None,
+    params: Mapping[str, str] | None = None,
+    kb: Knowledge | None = None,
+) -> Evaluation:
+    """Evaluate criteria sets (default: all shipped) on a case."""
+    kb = kb or load_knowledge()
+    ids = list(criteria) if criteria is not None else None
+    return Evaluation(case, assess(case, kb, ids, params), kb.version, parameters=dict(params or {}))

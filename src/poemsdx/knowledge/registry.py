@@ -1,0 +1,200 @@
+"""The loaded knowledge base: concepts, parameters, tests, fragments and criteria sets.
+
+Loaded once from ``poemsdx/data`` (or another folder, for lint and tests) and frozen.
+Cross-references are checked at load: a criteria set naming a concept, parameter, test
+or criteria set that does not exist is a ``KnowledgeError`` with its file and line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..engine import ast
+from ..errors import KnowledgeError
+from .criteria import CriteriaSet, parse_criteria, parse_fragments
+from .schema import (
+    Concept,
+    ConceptFile,
+    Parameter,
+    ParameterFile,
+    TestFile,
+    TestSpec,
+    validate,
+)
+from .yamlload import load_yaml, locate
+
+KNOWLEDGE_FILES = ("concepts.yaml", "parameters.yaml", "tests.yaml")
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """Everything the engine knows; immutable once loaded."""
+
+    concepts: Mapping[str, Concept]
+    parameters: Mapping[str, Parameter]
+    tests: Mapping[str, TestSpec]
+    criteria: Mapping[str, CriteriaSet]
+    fragments: Mapping[str, ast.Fragment]
+    version: str
+    root: str
+    _raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
+
+    # -- concepts -------------------------------------------------------------------------
+    def concept(self, cid: str) -> Concept:
+        try:
+            return self.concepts[cid]
+        except KeyError:
+            raise KnowledgeError(f"unknown concept '{cid}'") from None
+
+    @cached_property
+    def _ancestors(self) -> dict[str, tuple[str, ...]]:
+        out: dict[str, tuple[str, ...]] = {}
+
+        def walk(cid: str, trail: tuple[str, ...]) -> tuple[str, ...]:
+            if cid in out:
+                return out[cid]
+            if cid in trail:
+                raise KnowledgeError(f"concept hierarchy has a cycle: {' → '.join((*trail, cid))}")
+            seen: list[str] = []
+            for p in self.concepts[cid].parents:
+                for a in (p, *walk(p, (*trail, cid))):
+                    if a not in seen:
+                        seen.append(a)
+            out[cid] = tuple(seen)
+            return out[cid]
+
+        for cid in self.concepts:
+            walk(cid, ())
+        return out
+
+    def ancestors(self, cid: str) -> tuple[str, ...]:
+        """All concepts ``cid`` is a kind of, nearest first."""
+        return self._ancestors.get(cid, ())
+
+    @cached_property
+    def _descendants(self) -> dict[str, tuple[str, ...]]:
+        out: dict[str, list[str]] = {c: [] for c in self.concepts}
+        for cid, ancs in self._ancestors.items():
+            for a in ancs:
+                out[a].append(cid)
+        return {k: tuple(v) for k, v in out.items()}
+
+    def descendants(self, cid: str) -> tuple[str, ...]:
+        return self._descendants.get(cid, ())
+
+    @cached_property
+    def _children(self) -> dict[str, tuple[str, ...]]:
+        out: dict[str, list[str]] = {c: [] for c in self.concepts}
+        for cid, c in self.concepts.items():
+            for p in c.parents:
+                out[p].append(cid)
+        return {k: tuple(v) for k, v in out.items()}
+
+    def children(self, cid: str) -> tuple[str, ...]:
+        """Direct sub-concepts of ``cid``."""
+        return self._children.get(cid, ())
+
+    def label(self, cid: str, lang: str = "en") -> str:
+        c = self.concepts.get(cid)
+        return c.name(lang) if c else cid
+
+    # -- tests ----------------------------------------------------------------------------
+    @cached_property
+    def _tests_by_concept(self) -> dict[str, tuple[str, ...]]:
+        out: dict[str, list[str]] = {}
+        for tid, spec in self.tests.items():
+            for cid in spec.settles:
+                out.setdefault(cid, []).append(tid)
+        return {k: tuple(v) for k, v in out.items()}
+
+    def tests_for(self, cid: str) -> tuple[str, ...]:
+        """Tests that settle a concept: its own, else the nearest ancestor's."""
+        for c in (cid, *self.ancestors(cid)):
+            if c in self._tests_by_concept:
+                return self._tests_by_concept[c]
+        return ()
+
+    # -- criteria -------------------------------------------------------------------------
+    def criteria_set(self, cid: str) -> CriteriaSet:
+        try:
+            return self.criteria[cid]
+        except KeyError:
+            known = ", ".join(self.criteria)
+            raise KnowledgeError(f"unknown criteria set '{cid}'; known: {known}") from None
+
+    def iter_criteria(self, ids: Iterable[str] | None = None) -> Iterator[CriteriaSet]:
+        if ids is None:
+            yield from self.criteria.values()
+        else:
+            for cid in ids:
+                yield self.criteria_set(cid)
+
+    def raw(self, filename: str) -> Any:
+        return self._raw.get(filename)
+
+
+def _read(path: Path) -> tuple[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KnowledgeError(f"cannot read {path.name}: {exc}") from exc
+    return text, load_yaml(text, str(path))
+
+
+def load_knowledge(root: str | Path | None = None) -> Knowledge:
+    """Load and cross-check a knowledge folder (default: the one shipped in the package)."""
+    if root is None:
+        return _default_knowledge()
+    return _load(Path(root))
+
+
+@cache
+def _default_knowledge() -> Knowledge:
+    return _load(Path(str(resources.files("poemsdx") / "data")))
+
+
+def _load(root: Path) -> Knowledge:
+    digest = hashlib.sha256()
+    raw: dict[str, Any] = {}
+
+    def read(rel: str) -> Any:
+        text, data = _read(root / rel)
+        digest.update(rel.encode() + b"\0" + text.encode())
+        raw[rel] = data
+        return data
+
+    concepts = validate(ConceptFile, read("concepts.yaml"), str(root / "concepts.yaml")).concepts
+    params = validate(ParameterFile, read("parameters.yaml"), str(root / "parameters.yaml")).parameters
+    tests = validate(TestFile, read("tests.yaml"), str(root / "tests.yaml")).tests
+    frag_rel = "criteria/_fragments.yaml"
+    fragments = parse_fragments(read(frag_rel), str(root / frag_rel)) if (root / frag_rel).exists() else {}
+    criteria: dict[str, CriteriaSet] = {}
+    for path in sorted((root / "criteria").glob("*.yaml")):
+        if path.name.startswith("_"):
+            continue
+        rel = f"criteria/{path.name}"
+        crit = parse_criteria(read(rel), str(path), fragments)
+        if crit.id in criteria:
+            raise KnowledgeError(
+                f"criteria id '{crit.id}' is also defined in {criteria[crit.id].filename}",
+                locate(raw[rel], ["id"], str(path)),
+            )
+        if path.stem != crit.id:
+            raise KnowledgeError(
+                f"file name must match the id: rename to {crit.id}.yaml",
+                locate(raw[rel], ["id"], str(path)),
+            )
+        criteria[crit.id] = crit
+    kb = Knowledge(concepts, params, tests, criteria, fragments, digest.hexdigest()[:12], str(root), raw)
+    from .references import check_references
+
+    problems = check_references(kb)
+    if problems:
+        raise problems[0]
+    return kb
