@@ -324,8 +324,10 @@ def test_parse_unit_returns_unit_or_raises_unit_error(text: str) -> None:
 
 UNITISH = st.lists(
     st.sampled_from(
-        [*"mgdLlu%/.*^0123456789[]{}()xX× µμ万\ufffdIUHPFhsVkKnp⁹³"]
-        + ["10*", "mEq", "mcg", "IU", "HPF", "cells", "/mm3", "Cel", "[IU]", "{HPF}"]
+        [
+            *"mgdLlu%/.*^0123456789[]{}()xX× µμ万\ufffdIUHPFhsVkKnp⁹³",
+            *["10*", "mEq", "mcg", "IU", "HPF", "cells", "/mm3", "Cel", "[IU]", "{HPF}"],
+        ]
     ),
     max_size=12,
 ).map("".join)

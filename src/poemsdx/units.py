@@ -229,57 +229,21 @@ def normalize_spelling(text: str) -> str:
 # Parsing
 # --------------------------------------------------------------------------------------
 
-# Atoms that pint treats as plain numbers but that must only meet themselves: counts per
-# microscope field, equivalents (a mole of charge: mmol <-> meq needs the ion's valence),
-# and UCUM's arbitrary units (isArbitrary="yes"; [IU] is handled in _evaluation_text).
+# UCUM's arbitrary units (isArbitrary="yes"), except [IU] and [iU] (see _evaluation_text).
+_ARBITRARY_ATOMS = (
+    "[hp_X] [hp_C] [hp_M] [hp_Q] [kp_X] [kp_C] [kp_M] [kp_Q] [arb'U] [USP'U] [GPL'U] "
+    "[MPL'U] [APL'U] [beth'U] [anti'Xa'U] [todd'U] [dye'U] [smgy'U] [bdsk'U] [ka'U] "
+    "[knk'U] [mclg'U] [tb'U] [CCID_50] [TCID_50] [EID_50] [PFU] [FFU] [CFU] [IR] [BAU] "
+    "[AU] [Amb'a'1'U] [PNU] [Lf] [D'ag'U] [FEU] [ELU] [EU]"
+)
+# Atoms that pint treats as plain numbers (or as moles) but that must only meet themselves:
+# counts per microscope field, equivalents (a mole of charge: mmol <-> meq needs the ion's
+# valence) and the arbitrary units.
 _TAGGED_ATOMS = {
     "[HPF]": "HPF",
     "[LPF]": "LPF",
     "eq": "eq",
-    **{
-        atom: atom
-        for atom in (
-            "[hp_X]",
-            "[hp_C]",
-            "[hp_M]",
-            "[hp_Q]",
-            "[kp_X]",
-            "[kp_C]",
-            "[kp_M]",
-            "[kp_Q]",
-            "[arb'U]",
-            "[USP'U]",
-            "[GPL'U]",
-            "[MPL'U]",
-            "[APL'U]",
-            "[beth'U]",
-            "[anti'Xa'U]",
-            "[todd'U]",
-            "[dye'U]",
-            "[smgy'U]",
-            "[bdsk'U]",
-            "[ka'U]",
-            "[knk'U]",
-            "[mclg'U]",
-            "[tb'U]",
-            "[CCID_50]",
-            "[TCID_50]",
-            "[EID_50]",
-            "[PFU]",
-            "[FFU]",
-            "[CFU]",
-            "[IR]",
-            "[BAU]",
-            "[AU]",
-            "[Amb'a'1'U]",
-            "[PNU]",
-            "[Lf]",
-            "[D'ag'U]",
-            "[FEU]",
-            "[ELU]",
-            "[EU]",
-        )  # fmt: skip
-    },
+    **{atom: atom for atom in _ARBITRARY_ATOMS.split()},
 }
 # ucumvert drops annotations; these two carry meaning ("/HPF" is not a fraction).
 _TAGGED_ANNOTATIONS = {"{HPF}": "HPF", "{LPF}": "LPF"}
@@ -337,6 +301,7 @@ class _Parsed:
 class _Engine:
     registry: Any
     parser: Any
+    parse: Any  # ucumvert.parse_ucum
     transformer: Any
 
 
@@ -354,6 +319,7 @@ def _get_engine() -> _Engine:
                     PintUcumRegistry,
                     UcumToPintTransformer,
                     get_ucum_parser,
+                    parse_ucum,
                 )
 
                 with warnings.catch_warnings():
@@ -364,7 +330,7 @@ def _get_engine() -> _Engine:
                 # Bind the transformer to our registry: without a registry, ucumvert builds
                 # quantities in pint's global application registry instead.
                 transformer = UcumToPintTransformer(ureg=registry)
-                _engine = _Engine(registry, parser, transformer)
+                _engine = _Engine(registry, parser, parse_ucum, transformer)
     return _engine
 
 
@@ -453,9 +419,7 @@ def _parse_text(text: str) -> _Parsed:
         )
     engine = _get_engine()
     try:
-        from ucumvert import parse_ucum
-
-        tree = parse_ucum(_evaluation_text(ucum), engine.parser)
+        tree = engine.parse(_evaluation_text(ucum), engine.parser)
         _check_exponents(tree)
         tags = _tags(tree)
         quantity = engine.transformer.transform(tree)
@@ -463,22 +427,12 @@ def _parse_text(text: str) -> _Parsed:
             raise TypeError("not a quantity")  # e.g. a bare annotation such as "{HPF}"
         base_factor = float(quantity.to_base_units().magnitude)
         dims = _dims(quantity)
-    except UnitError:
-        raise
     except Exception as exc:  # lark, ucumvert and pint errors of many kinds
         raise _unknown(text, ucum) from exc
     if not math.isfinite(base_factor) or base_factor == 0.0:
         raise UnitError(f"unit {text!r} is too large or too small to compute with")
     kind: _Kind = (dims, tuple(sorted(tags.items())))
     return _Parsed(Unit(ucum=ucum, original=text), kind, quantity, base_factor)
-
-
-def _lookup(unit: str | Unit) -> _Parsed:
-    if isinstance(unit, Unit):
-        return _parse_text(unit.ucum)
-    if isinstance(unit, str):
-        return _parse_text(unit)
-    raise UnitError(f"a unit must be text, not {type(unit).__name__}")
 
 
 def _key(unit: str | Unit) -> str:
@@ -512,12 +466,12 @@ def parse_unit(text: str) -> Unit:
 
 def dimension(unit: str | Unit) -> str:
     """A readable name for the kind of quantity, e.g. "mass concentration"."""
-    return _kind_name(_lookup(unit).kind)
+    return _kind_name(_parse_text(_key(unit)).kind)
 
 
 def is_compatible(a: str | Unit, b: str | Unit) -> bool:
     """Whether values in ``a`` can be converted to ``b`` (raises UnitError if not units)."""
-    return _lookup(a).kind == _lookup(b).kind
+    return _parse_text(_key(a)).kind == _parse_text(_key(b)).kind
 
 
 # --------------------------------------------------------------------------------------

@@ -31,13 +31,19 @@ class Threshold:
     unit: str | None = None
     limit: Literal["ULN", "LLN"] | None = None
     multiple: float = 1.0
+    offset: float | None = None  # added to multiple × limit, in ``unit`` (e.g. ULN + 0.25 mmol/L)
 
     def describe(self) -> str:
         op = {"above": ">", "at_least": "≥", "below": "<", "at_most": "≤"}[self.comparator]
         if self.limit:
             k = "" if self.multiple == 1 else f"{self.multiple:g} × "
-            return f"{op} {k}{self.limit}"
-        return f"{op} {self.value:,g} {self.unit or ''}".rstrip()
+            off = ""
+            if self.offset:
+                sign = "+" if self.offset > 0 else "−"
+                off = f" {sign} {abs(self.offset):g} {self.unit or ''}".rstrip()
+            return f"{op} {k}{self.limit}{off}"
+        unit = "" if self.unit in (None, "1") else f" {self.unit}"
+        return f"{op} {self.value:,g}{unit}"
 
 
 @dataclass(frozen=True, slots=True)

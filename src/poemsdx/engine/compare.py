@@ -47,14 +47,32 @@ def describe_value(m: Measurement, label: str) -> str:
     return f"{spec}{label} {m.result}{when}"
 
 
+def to_unit(facts: Facts, concept: str, value: float, src: str, dst: str) -> float:
+    """Convert ``value`` for ``concept``, through its molar mass when the kinds differ."""
+    if is_compatible(src, dst):
+        return convert(value, src, dst)
+    c = facts.kb.concepts.get(concept)
+    mass = c.molar_mass_g_per_mol if c else None
+    if mass is None:
+        raise UnitError(f"'{src}' does not convert to '{dst}'")
+    return convert_molar(value, src, dst, mass)
+
+
 def compare_to_limit(
-    facts: Facts, m: Measurement, comparator: str, limit: str, multiple: float
+    facts: Facts,
+    m: Measurement,
+    comparator: str,
+    limit: str,
+    multiple: float,
+    offset: tuple[float, str] | None = None,
 ) -> tuple[Truth, str]:
-    """``m`` against ``multiple`` × the lab's ULN or LLN."""
+    """``m`` against ``multiple`` × the lab's ULN or LLN, plus an optional fixed offset."""
     label = facts.kb.label(m.concept)
     shown = describe_value(m, label)
     upper = limit == "ULN"
     if m.value is None:
+        if offset is not None:
+            return U, f"{shown}: no value to compare with the limit {offset[0]:+g} {offset[1]}"
         return _qualitative_vs_limit(m, comparator, upper, multiple, shown)
     rr, origin = m.reference_range, "lab range"
     bound = (rr.high if upper else rr.low) if rr else None
@@ -68,16 +86,24 @@ def compare_to_limit(
     bound_unit = rr.unit or m.unit
     try:
         if bound_unit and m.unit and bound_unit != m.unit:
-            bound = convert(bound, bound_unit, m.unit)
+            bound = to_unit(facts, m.concept, bound, bound_unit, m.unit)
     except UnitError as exc:
         return U, f"{shown}: reference range unit does not fit ({exc.message})"
     target = bound * multiple
     k = "" if multiple == 1 else f"{multiple:g} × "
+    shift = ""
+    if offset is not None:
+        try:
+            delta = to_unit(facts, m.concept, offset[0], offset[1], m.unit) if m.unit else offset[0]
+        except UnitError as exc:
+            return U, f"{shown}: offset unit does not fit ({exc.message})"
+        target += delta
+        shift = f" {'+' if delta >= 0 else '−'} {fmt(abs(delta))}"
     ratio = f"; {m.value / bound:.1f} × {limit}" if bound else ""
     holds = _holds(m.value, comparator, target)
     text = (
         f"{shown} {_OPS[comparator] if holds else 'not ' + _OPS[comparator]} "
-        f"{k}{limit} {fmt(bound)} {m.unit or ''} ({origin}{ratio})"
+        f"{k}{limit} {fmt(bound)}{shift} {m.unit or ''} ({origin}{ratio})"
     )
     return (T if holds else F), " ".join(text.split())
 
@@ -109,14 +135,7 @@ def compare_to_value(
     try:
         if m.unit is None:
             raise UnitError("no unit")
-        if is_compatible(m.unit, threshold.unit):
-            value = convert(m.value, m.unit, threshold.unit)
-        else:
-            concept = facts.kb.concepts.get(m.concept)
-            mass = concept.molar_mass_g_per_mol if concept else None
-            if mass is None:
-                raise UnitError(f"'{m.unit}' does not convert to '{threshold.unit}'")
-            value = convert_molar(m.value, m.unit, threshold.unit, mass)
+        value = to_unit(facts, m.concept, m.value, m.unit, threshold.unit)
     except UnitError as exc:
         return U, f"{shown}: cannot compare ({exc.message})"
     holds = _holds(value, threshold.comparator, threshold.value)

@@ -228,7 +228,10 @@ class Evaluator:
         th = n.threshold
         for i, m in chosen:
             if th.limit:
-                t, text = compare_to_limit(self.facts, m, th.comparator, th.limit, th.multiple)
+                off = (th.offset, th.unit) if th.offset is not None and th.unit else None
+                t, text = compare_to_limit(
+                    self.facts, m, th.comparator, th.limit, th.multiple, off
+                )
             else:
                 t, text = compare_to_value(self.facts, m, th)
             truths.append(t)

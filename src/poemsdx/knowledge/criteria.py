@@ -241,21 +241,41 @@ class _Parser:
         tp = [*path, comp]
         if not isinstance(spec, Mapping):
             raise self.fail("a threshold is {value: N, unit: U}, {uln: K} or {lln: K}", tp)
-        self._check_keys(spec, {"value", "unit", "uln", "lln"}, tp)
+        self._check_keys(spec, {"value", "unit", "uln", "lln", "offset"}, tp)
         for lim in ("uln", "lln"):
             if lim in spec:
                 k = spec[lim]
                 if not isinstance(k, int | float) or isinstance(k, bool) or k <= 0:
                     raise self.fail(f"'{lim}' must be a positive multiple", [*tp, lim])
-                if len(spec) != 1:
-                    raise self.fail(f"'{lim}' stands alone (no value or unit)", tp)
-                return ast.Threshold(comp, limit="ULN" if lim == "uln" else "LLN", multiple=float(k))
+                if set(spec) - {lim, "offset"}:
+                    raise self.fail(f"'{lim}' takes only an optional 'offset'", tp)
+                offset, unit = self._offset(spec.get("offset"), [*tp, "offset"])
+                return ast.Threshold(
+                    comp,
+                    unit=unit,
+                    limit="ULN" if lim == "uln" else "LLN",
+                    multiple=float(k),
+                    offset=offset,
+                )
+        if "offset" in spec:
+            raise self.fail("'offset' goes with uln or lln", [*tp, "offset"])
         value, unit = spec.get("value"), spec.get("unit")
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise self.fail("'value' must be a number", [*tp, "value"])
         if not isinstance(unit, str) or not unit:
             raise self.fail("an absolute threshold needs a 'unit'", tp)
         return ast.Threshold(comp, value=float(value), unit=unit)
+
+    def _offset(self, spec: Any, path: list[str | int]) -> tuple[float | None, str | None]:
+        """``{value: -2, unit: g/dL}`` → (-2.0, "g/dL"): a fixed amount added to the limit."""
+        if spec is None:
+            return None, None
+        if not isinstance(spec, Mapping) or set(spec) != {"value", "unit"}:
+            raise self.fail("'offset' is {value: N, unit: U} (negative N for below)", path)
+        value, unit = spec["value"], spec["unit"]
+        if not isinstance(value, int | float) or isinstance(value, bool) or not isinstance(unit, str):
+            raise self.fail("'offset' needs a number and a unit", path)
+        return float(value), unit
 
     def _lab(self, data: Mapping[str, Any], path: list[str | int]) -> ast.Node:
         self._check_keys(data, {"lab", "specimen", "source", "verification", *_COMPARATORS}, path)

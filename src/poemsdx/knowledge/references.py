@@ -187,7 +187,7 @@ def _check_unit(kb: Knowledge, node: ast.LabAtom, err: object) -> Iterator[Knowl
         yield make(exc.message, node)  # type: ignore[operator]
         return
     c = kb.concepts[node.concept]
-    if c.unit and not is_compatible(unit, c.unit):
+    if c.unit and not is_compatible(unit, c.unit) and c.molar_mass_g_per_mol is None:
         yield make(f"threshold unit '{unit}' does not fit '{node.concept}' (measured in {c.unit})", node)  # type: ignore[operator]
 
 
