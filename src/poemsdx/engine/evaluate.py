@@ -48,6 +48,8 @@ def register_feature(name: str) -> Callable[[FeatureFn], FeatureFn]:
 
 
 def _evidence(support: Iterable[Support], facts: Facts) -> list[EvidenceRef]:
+    if not support:
+        return []
     out = []
     for s in support:
         ref = EvidenceRef(s.text, s.index)
@@ -69,7 +71,9 @@ class Evaluator:
         self.kb = kb
         self.facts = facts
         self.params = dict(params or {})
-        self._criteria_memo: dict[str, Assessment] = {}
+        self._criteria_memo: dict[tuple[str, bool], Assessment] = {}
+        self._tests_memo: dict[str, list[str]] = {}
+        self.detail = True  # False while only verdicts are needed (no evidence lists)
 
     def param(self, crit: CriteriaSet, name: str) -> str:
         if name in self.params:
@@ -191,10 +195,10 @@ class Evaluator:
         self, n: ast.FindingAtom, crit: CriteriaSet, items: dict[str, NodeResult]
     ) -> NodeResult:
         fact = self.facts.finding(n.concept)
-        label = n.label or {"en": self.kb.label(n.concept)} | _names(self.kb, n.concept)
+        label = n.label or self.kb.names(n.concept)
+        evidence = _evidence(fact.support, self.facts) if self.detail else []
         return NodeResult(
-            "finding", fact.truth, label, concept=n.concept,
-            evidence=_evidence(fact.support, self.facts), path=n.path,
+            "finding", fact.truth, label, concept=n.concept, evidence=evidence, path=n.path
         )
 
     def _usable(self, concept: str, specimens: tuple[str, ...]) -> tuple[
@@ -242,8 +246,8 @@ class Evaluator:
         label = n.label or {"en": f"{spec}{self.kb.label(n.concept)} {th.describe()}"}
         return NodeResult(
             "lab", truth, label, concept=n.concept, detail=notes,
-            evidence=_evidence(support, self.facts), threshold=th.describe(),
-            provenance=n.provenance, path=n.path,
+            evidence=_evidence(support, self.facts) if self.detail else [],
+            threshold=th.describe(), provenance=n.provenance, path=n.path,
         )
 
     def _result(
@@ -270,7 +274,9 @@ class Evaluator:
     def _criteria(
         self, n: ast.CriteriaAtom, crit: CriteriaSet, items: dict[str, NodeResult]
     ) -> NodeResult:
-        other = self.assess_set(self.kb.criteria_set(n.criteria_id), with_alternatives=False)
+        other = self.assess_set(
+            self.kb.criteria_set(n.criteria_id), with_alternatives=False, detail=False
+        )
         if n.categories:
             if other.status == "met" and other.category in n.categories:
                 truth = T
@@ -322,11 +328,31 @@ class Evaluator:
         )
 
     # -- sets -----------------------------------------------------------------------------
-    def assess_set(self, crit: CriteriaSet, *, with_alternatives: bool = True) -> Assessment:
-        memo = self._criteria_memo.get(crit.id)
+    def assess_set(
+        self, crit: CriteriaSet, *, with_alternatives: bool = True, detail: bool = True
+    ) -> Assessment:
+        """Evaluate one set. ``detail=False`` skips what only a full report needs (test
+        names on every unknown atom, the list of unverified thresholds)."""
+        memo = self._criteria_memo.get((crit.id, detail)) or (
+            None if detail else self._criteria_memo.get((crit.id, True))
+        )
         if memo is not None and (memo.alternatives or not with_alternatives):
             return memo
         items: dict[str, NodeResult] = {}
+        outer_detail, self.detail = self.detail, detail
+        try:
+            return self._assess(crit, items, with_alternatives=with_alternatives, detail=detail)
+        finally:
+            self.detail = outer_detail
+
+    def _assess(
+        self,
+        crit: CriteriaSet,
+        items: dict[str, NodeResult],
+        *,
+        with_alternatives: bool,
+        detail: bool,
+    ) -> Assessment:
         if crit.categories:
             cats = []
             for c in crit.categories:
@@ -343,7 +369,8 @@ class Evaluator:
             root = self.node(crit.logic, crit, items)
             cats = [CategoryResult("met", {"en": "met"}, root.truth, root)]
             tree = root
-        self._name_tests(tree, crit)
+        if detail:
+            self._name_tests(tree, crit)
         status, category, reachable = _verdict(cats, bool(crit.categories))
         label = next((c.label for c in cats if c.id == category), None) if crit.categories else None
         missing, next_tests = self._missing(crit, cats, status, category)
@@ -366,10 +393,10 @@ class Evaluator:
             missing=missing,
             next_tests=next_tests,
             parameters=used,
-            unverified=_unverified(tree),
+            unverified=_unverified(tree) if detail else [],
             notes=crit.header.notes,
         )
-        self._criteria_memo[crit.id] = result
+        self._criteria_memo[(crit.id, detail)] = result
         if with_alternatives:
             result.alternatives = self._alternatives(crit, result)
         return result
@@ -389,6 +416,12 @@ class Evaluator:
 
     def _tests(self, concept: str) -> list[str]:
         """Tests that settle a concept; for a group, those of its still-unknown members."""
+        memo = self._tests_memo.get(concept)
+        if memo is None:
+            memo = self._tests_memo[concept] = self._find_tests(concept)
+        return memo
+
+    def _find_tests(self, concept: str) -> list[str]:
         c = self.kb.concepts.get(concept)
         if c is not None and c.kind == "group" and self.kb.children(concept):
             out: list[str] = []
@@ -409,7 +442,7 @@ class Evaluator:
                 if value == base.parameters.get(name):
                     continue
                 other = Evaluator(self.kb, self.facts, {**self.params, name: value})
-                alt = other.assess_set(crit, with_alternatives=False)
+                alt = other.assess_set(crit, with_alternatives=False, detail=False)
                 out.append(
                     Alternative(
                         name, value, vspec.label, alt.status, alt.category, vspec.verification,
@@ -446,7 +479,9 @@ class Evaluator:
                     found[key] = Missing(label, item, node.concept, None, tests)
                 return
             if node.kind == "criteria" and node.criteria_id:
-                other = self._criteria_memo.get(node.criteria_id)
+                other = self._criteria_memo.get((node.criteria_id, False)) or (
+                    self._criteria_memo.get((node.criteria_id, True))
+                )
                 tests = [t.id for t in other.next_tests] if other else []
                 label = (node.label or {}).get("en", node.criteria_id)
                 found[(item, None, node.criteria_id)] = Missing(label, item, None, node.criteria_id, tests)
@@ -468,13 +503,6 @@ class Evaluator:
                 if what not in nt.settles:
                     nt.settles.append(what)
         return missing, list(next_tests.values())
-
-
-def _names(kb: Knowledge, concept: str) -> dict[str, str]:
-    c = kb.concepts.get(concept)
-    if c is None:
-        return {}
-    return {lang: names[0] for lang, names in c.names.items() if names}
 
 
 def _labelled(c: CategoryResult) -> NodeResult:

@@ -29,7 +29,7 @@ class Timeline:
     def __init__(self, case: Case, kb: Knowledge) -> None:
         self.case = case
         self._events = {e.id: e for e in case.events}
-        self._cache: dict[str, Bounds | None] = {}
+        self._cache: dict[tuple[str | None, str | None, str | None], Bounds | None] = {}
         treatments = [e for e in case.events if _disease_directed(e, kb)]
         self.treatments = tuple(treatments)
         dated = [(self.event_bounds(e), e) for e in treatments]
@@ -47,6 +47,14 @@ class Timeline:
 
     def bounds(self, when: When, _depth: int = 0) -> Bounds | None:
         """The first and last day ``when`` can mean, or None when it cannot be resolved."""
+        key = (when.date, when.anchor, when.offset)
+        if key in self._cache:
+            return self._cache[key]
+        result = self._bounds(when, _depth)
+        self._cache[key] = result
+        return result
+
+    def _bounds(self, when: When, _depth: int) -> Bounds | None:
         if when.date:
             return date_bounds(when.date)
         if when.anchor is None or _depth > 10:

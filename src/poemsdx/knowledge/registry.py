@@ -101,8 +101,21 @@ class Knowledge:
         return self._children.get(cid, ())
 
     def label(self, cid: str, lang: str = "en") -> str:
-        c = self.concepts.get(cid)
-        return c.name(lang) if c else cid
+        names = self._names.get(cid)
+        if names is None:
+            return cid
+        return names.get(lang) or names["en"]
+
+    @cached_property
+    def _names(self) -> dict[str, dict[str, str]]:
+        return {
+            cid: {lang: ns[0] for lang, ns in c.names.items() if ns}
+            for cid, c in self.concepts.items()
+        }
+
+    def names(self, cid: str) -> dict[str, str]:
+        """Preferred name of a concept in every language it has (a label dict)."""
+        return self._names.get(cid, {"en": cid})
 
     # -- tests ----------------------------------------------------------------------------
     @cached_property
@@ -113,12 +126,19 @@ class Knowledge:
                 out.setdefault(cid, []).append(tid)
         return {k: tuple(v) for k, v in out.items()}
 
+    @cached_property
+    def _tests_resolved(self) -> dict[str, tuple[str, ...]]:
+        out: dict[str, tuple[str, ...]] = {}
+        for cid in self.concepts:
+            for c in (cid, *self.ancestors(cid)):
+                if c in self._tests_by_concept:
+                    out[cid] = self._tests_by_concept[c]
+                    break
+        return out
+
     def tests_for(self, cid: str) -> tuple[str, ...]:
         """Tests that settle a concept: its own, else the nearest ancestor's."""
-        for c in (cid, *self.ancestors(cid)):
-            if c in self._tests_by_concept:
-                return self._tests_by_concept[c]
-        return ()
+        return self._tests_resolved.get(cid, ())
 
     # -- criteria -------------------------------------------------------------------------
     def criteria_set(self, cid: str) -> CriteriaSet:
@@ -160,6 +180,17 @@ def _default_knowledge() -> Knowledge:
 
 
 def _load(root: Path) -> Knowledge:
+    kb = _load_unchecked(root)
+    from .references import check_references
+
+    problems = check_references(kb)
+    if problems:
+        raise problems[0]
+    return kb
+
+
+def _load_unchecked(root: Path) -> Knowledge:
+    """Load and validate each file, without the cross-file reference checks."""
     digest = hashlib.sha256()
     raw: dict[str, Any] = {}
 
@@ -191,10 +222,4 @@ def _load(root: Path) -> Knowledge:
                 locate(raw[rel], ["id"], str(path)),
             )
         criteria[crit.id] = crit
-    kb = Knowledge(concepts, params, tests, criteria, fragments, digest.hexdigest()[:12], str(root), raw)
-    from .references import check_references
-
-    problems = check_references(kb)
-    if problems:
-        raise problems[0]
-    return kb
+    return Knowledge(concepts, params, tests, criteria, fragments, digest.hexdigest()[:12], str(root), raw)

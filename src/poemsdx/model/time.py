@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import field_validator, model_validator
@@ -24,6 +25,7 @@ _DURATION = re.compile(r"^(-)?P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+
 _DAYS_PER_MONTH = 30.4375
 
 
+@lru_cache(maxsize=4096)
 def date_bounds(text: str) -> tuple[float, float]:
     """The first and last day (as ordinals) a partial date ``YYYY[-MM[-DD]]`` can mean."""
     m = _PARTIAL_DATE.match(text)
@@ -41,6 +43,7 @@ def date_bounds(text: str) -> tuple[float, float]:
     return float(d), float(d)
 
 
+@lru_cache(maxsize=1024)
 def duration_days(text: str) -> float:
     """Days in a signed ISO 8601 duration such as ``P5M``, ``-P2W`` or ``P1Y2M10D``."""
     m = _DURATION.match(text)

@@ -1,0 +1,135 @@
+"""Markdown report, for notes, wikis, issue trackers and conversion to PDF or Word.
+
+Every piece of case or knowledge text is escaped, so a label containing ``*``, ``|`` or
+``<`` cannot break the table or inject markup when the Markdown is rendered to HTML.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..evaluation import Evaluation
+from ..knowledge.registry import Knowledge
+from ._locale import Locale
+from ._view import AssessmentView, Row, build_view
+
+__all__ = ["render_markdown"]
+
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def _md(text: str) -> str:
+    """Escape Markdown (and inline-HTML) syntax in untrusted text."""
+    return _SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+
+
+def _tag(t: Locale, verification: str | None) -> str:
+    if not verification:
+        return ""
+    word = _md(t.word("verification", verification))
+    return f" **\\[{word}\\]**" if verification == "UNVERIFIED" else f" \\[{word}\\]"
+
+
+def render_markdown(evaluation: Evaluation, kb: Knowledge, lang: str = "en") -> str:
+    view = build_view(evaluation, kb, lang)
+    t = view.t
+    case = view.case
+    out = [f"# {_md(t('report.title'))}", ""]
+    title = f" — {_md(case.title)}" if case.title else ""
+    out.append(f"**{_md(t('report.case'))}:** {_md(case.id)}{title}  ")
+    who = ", ".join(x for x in (case.age, case.sex) if x)
+    if who:
+        out.append(f"**{_md(t('report.patient'))}:** {_md(who)}  ")
+    out.append(
+        f"{_md(t('report.knowledge'))} `{view.knowledge_version}` · "
+        f"{_md(t('report.engine'))} `{view.engine_version}`"
+    )
+    out += ["", f"## {_md(t('report.summary'))}", ""]
+    out.append(
+        f"| | {_md(t('report.verdict'))} | {_md(t('report.criteria'))} | "
+        f"{_md(t('report.robustness'))} |"
+    )
+    out.append("|---|---|---|---|")
+    for a in view.assessments:
+        flag = _tag(t, "UNVERIFIED") if a.verdict_unverified else ""
+        out.append(
+            f"| {a.symbol} | {_md(a.verdict)}{flag} | {_md(a.title)} (`{a.id}`) | "
+            f"{_md(a.robustness)} |"
+        )
+    for a in view.assessments:
+        out += ["", *_assessment(a, t)]
+    return "\n".join(out) + "\n"
+
+
+def _assessment(a: AssessmentView, t: Locale) -> list[str]:
+    flag = _tag(t, "UNVERIFIED") if a.verdict_unverified else ""
+    out = [f"## {_md(a.title)} (`{a.id}`)", ""]
+    out.append(f"**{_md(t('report.verdict'))}:** {a.symbol} **{_md(a.verdict)}**{flag}  ")
+    out.append(f"{_md(a.kind)} · {_md(t('report.version'))}: {_md(a.version)} ·{_tag(t, a.verification)}")
+    out += ["", f"### {_md(t('report.robustness'))}", ""]
+    for alt in a.alternatives:
+        line = f"- ⚠ {_md(alt.sentence)}{_tag(t, alt.verification)}"
+        if alt.next_tests:
+            line += f" — {_md(t('robust.next_tests', tests='; '.join(alt.next_tests)))}"
+        out.append(line)
+    if a.robust_sentence:
+        out.append(f"- {_md(a.robust_sentence)}")
+    if a.missing:
+        out += ["", f"### {_md(t('report.missing'))}", ""]
+        for m in a.missing:
+            tests = _md("; ".join(m.tests))
+            out.append(f"- ? {_md(m.label)} → {_md(t('report.settle_by'))}: {tests}")
+    if a.next_tests:
+        out += ["", f"### {_md(t('report.next_tests'))}", ""]
+        for n in a.next_tests:
+            note = f" — _{_md(n.note)}_" if n.note else ""
+            settles = _md(", ".join(n.settles))
+            out.append(f"- **{_md(n.label)}** — {_md(t('report.settles'))}: {settles}{note}")
+    out += ["", f"### {_md(t('report.checklist'))}", ""]
+    for row in a.rows:
+        out += _row(row, 0, t)
+    if a.unverified:
+        out += ["", f"### {_md(t('report.unverified_items'))}", ""]
+        out += [f"- {_md(label)} — {_md(src)}{_tag(t, 'UNVERIFIED')}" for label, src in a.unverified]
+    out += ["", f"### {_md(t('report.parameters'))}", ""]
+    out += [f"- {_md(p.label)}: {_md(p.value)}{_tag(t, p.verification)}" for p in a.parameters]
+    if a.notes:
+        out += ["", f"### {_md(t('report.notes'))}", "", _md(a.notes)]
+    out += ["", f"### {_md(t('report.citation'))}", ""]
+    out += [f"- {_md(c)}" for c in a.citation]
+    return out
+
+
+def _row(r: Row, depth: int, t: Locale) -> list[str]:
+    pad = "  " * depth
+    head = f"{pad}- {r.symbol} **{_md(r.label)}**"
+    if r.role:
+        head += f" \\[{_md(r.role)}\\]"
+    if r.group:
+        head += f" ({_md(r.group)})"
+    if r.repeat:
+        head += f" — _{_md(t('report.as_above'))}_"
+    out = [head]
+    sub = pad + "  - "
+    out += [f"{sub}{_md(d)}" for d in r.detail]
+    if r.parameter:
+        out.append(f"{sub}_{_md(t('report.parameter_used'))}:_ {_md(r.parameter)}")
+    for e in r.evidence:
+        line = f"{sub}_{_md(t('report.evidence'))}:_ {_md(e.text)}"
+        if e.quote:
+            line += f" — “{_md(e.quote)}”"
+        if e.note:
+            line += f" — {_md(e.note)}"
+        if e.inferred:
+            line += f" (_{_md(t('report.inferred'))}_)"
+        out.append(line)
+    if r.threshold or r.source:
+        parts = [f"_{_md(t('report.threshold'))}:_ {_md(r.threshold)}"] if r.threshold else []
+        if r.source:
+            parts.append(f"_{_md(t('report.source'))}:_ {_md(r.source)}")
+        out.append(sub + " · ".join(parts) + _tag(t, r.verification))
+    if r.tests:
+        out.append(f"{sub}→ _{_md(t('report.settle_by'))}:_ {_md('; '.join(r.tests))}")
+    for child in r.children:
+        out += _row(child, depth + 1, t)
+    return out
