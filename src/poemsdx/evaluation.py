@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import __version__
-from .engine import Assessment, assess
+from .engine import Assessment, Evaluator, Facts
+from .engine import check_params as _check_params
 from .knowledge.registry import Knowledge, load_knowledge
 from .model import Case
+from .rank import DifferentialPanel, build_panel
 
 
 @dataclass(slots=True)
@@ -23,6 +25,7 @@ class Evaluation:
     knowledge_version: str
     engine_version: str = __version__
     parameters: dict[str, str] = field(default_factory=dict)
+    differential: DifferentialPanel | None = None
 
     def assessment(self, criteria_id: str) -> Assessment:
         for a in self.assessments:
@@ -35,6 +38,7 @@ class Evaluation:
             "case": self.case.model_dump(mode="json", exclude_defaults=True),
             "assessments": [a.to_dict() for a in self.assessments],
             "parameters": self.parameters,
+            "differential": self.differential.to_dict() if self.differential else None,
             "knowledge_version": self.knowledge_version,
             "engine_version": self.engine_version,
         }
@@ -48,5 +52,13 @@ def evaluate(
 ) -> Evaluation:
     """Evaluate criteria sets (default: all shipped) on a case."""
     kb = kb or load_knowledge()
-    ids = list(criteria) if criteria is not None else None
-    return Evaluation(case, assess(case, kb, ids, params), kb.version, parameters=dict(params or {}))
+    _check_params(kb, params)
+    evaluator = Evaluator(kb, Facts(case, kb), params)
+    assessments = [evaluator.assess_set(c) for c in kb.iter_criteria(criteria)]
+    return Evaluation(
+        case,
+        assessments,
+        kb.version,
+        parameters=dict(params or {}),
+        differential=build_panel(evaluator, assessments),
+    )

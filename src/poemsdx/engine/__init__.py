@@ -23,6 +23,7 @@ __all__ = [
     "NodeResult",
     "Truth",
     "assess",
+    "check_params",
     "register_feature",
 ]
 
@@ -34,6 +35,13 @@ def assess(
     params: Mapping[str, str] | None = None,
 ) -> list[Assessment]:
     """Evaluate criteria sets (default: all) on a case; one ``Assessment`` each."""
+    check_params(kb, params)
+    evaluator = Evaluator(kb, Facts(case, kb), params)
+    return [evaluator.assess_set(c) for c in kb.iter_criteria(criteria)]
+
+
+def check_params(kb: Knowledge, params: Mapping[str, str] | None) -> None:
+    """Reject unknown parameter names and values with the allowed ones listed."""
     from ..errors import InputError
 
     for name, value in (params or {}).items():
@@ -44,5 +52,3 @@ def assess(
             raise InputError(
                 f"'{value}' is not a value of parameter '{name}'; allowed: {', '.join(spec.values)}"
             )
-    evaluator = Evaluator(kb, Facts(case, kb), params)
-    return [evaluator.assess_set(c) for c in kb.iter_criteria(criteria)]

@@ -348,6 +348,47 @@ class _Parser:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class Discriminator:
+    """A feature that favours or disfavours diseases, with its published figure."""
+
+    id: str
+    label: Text
+    node: ast.Node
+    favours: tuple[str, ...]
+    disfavours: tuple[str, ...]
+    figure: Text
+    provenance: ast.Provenance
+
+
+@dataclass(frozen=True, slots=True)
+class Differential:
+    diseases: Mapping[str, tuple[str, ...]]  # disease concept → criteria ids deciding it
+    discriminators: tuple[Discriminator, ...]
+
+
+def parse_differential(
+    raw: Any, filename: str, fragments: Mapping[str, ast.Fragment]
+) -> Differential:
+    from .schema import DifferentialFile, validate
+
+    spec = validate(DifferentialFile, raw, filename)
+    parser = _Parser(raw, filename, fragments)
+    discs = tuple(
+        Discriminator(
+            d.id,
+            d.label,
+            parser.node(d.when, ["discriminators", i, "when"]),
+            tuple(d.favours),
+            tuple(d.disfavours),
+            d.figure,
+            ast.Provenance(d.source, d.verification),
+        )
+        for i, d in enumerate(spec.discriminators)
+    )
+    return Differential({k: tuple(v.criteria) for k, v in spec.diseases.items()}, discs)
+
+
 def parse_fragments(raw: Any, filename: str) -> dict[str, ast.Fragment]:
     """Parse the shared fragments file; a fragment may use fragments defined before it."""
     from .schema import validate

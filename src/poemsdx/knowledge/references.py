@@ -28,7 +28,45 @@ def check_references(kb: Knowledge) -> list[KnowledgeError]:
     for crit in kb.criteria.values():
         problems += _check_criteria(kb, crit)
     problems += _check_criteria_cycles(kb)
+    problems += _check_differential(kb)
     return problems
+
+
+def _check_differential(kb: Knowledge) -> Iterator[KnowledgeError]:
+    diff = kb.differential
+    if diff is None:
+        return
+    rel = "differential.yaml"
+    for disease, sets in diff.diseases.items():
+        c = kb.concepts.get(disease)
+        if c is None or c.kind != "disease":
+            yield KnowledgeError(f"'{disease}' is not a disease concept", _loc(kb, rel, ["diseases", disease]))
+        for cid in sets:
+            if cid not in kb.criteria:
+                yield KnowledgeError(
+                    f"unknown criteria set '{cid}'", _loc(kb, rel, ["diseases", disease, "criteria"])
+                )
+    for i, d in enumerate(diff.discriminators):
+        for key, names in (("favours", d.favours), ("disfavours", d.disfavours)):
+            for name in names:
+                c = kb.concepts.get(name)
+                if c is None or c.kind != "disease":
+                    yield KnowledgeError(
+                        f"'{name}' is not a disease concept", _loc(kb, rel, ["discriminators", i, key])
+                    )
+        stack = [d.node]
+        while stack:
+            node = stack.pop()
+            concept = getattr(node, "concept", None)
+            if isinstance(node, ast.FindingAtom | ast.LabAtom | ast.ResultAtom) and concept not in kb.concepts:
+                yield KnowledgeError(
+                    f"unknown concept '{concept}'", _loc(kb, rel, ["discriminators", i, "when"])
+                )
+            if isinstance(node, ast.ItemRef):
+                yield KnowledgeError(
+                    "a discriminator cannot refer to items", _loc(kb, rel, ["discriminators", i, "when"])
+                )
+            stack.extend(ast.children(node))
 
 
 def _loc(kb: Knowledge, rel: str, path: list[str | int]) -> Location:

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..engine import ast
 from ..errors import KnowledgeError
-from .criteria import CriteriaSet, parse_criteria, parse_fragments
+from .criteria import CriteriaSet, Differential, parse_criteria, parse_differential, parse_fragments
 from .schema import (
     Concept,
     ConceptFile,
@@ -43,6 +43,7 @@ class Knowledge:
     fragments: Mapping[str, ast.Fragment]
     version: str
     root: str
+    differential: Differential | None = None
     _raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
 
     # -- concepts -------------------------------------------------------------------------
@@ -222,4 +223,13 @@ def _load_unchecked(root: Path) -> Knowledge:
                 locate(raw[rel], ["id"], str(path)),
             )
         criteria[crit.id] = crit
-    return Knowledge(concepts, params, tests, criteria, fragments, digest.hexdigest()[:12], str(root), raw)
+    diff_rel = "differential.yaml"
+    differential = (
+        parse_differential(read(diff_rel), str(root / diff_rel), fragments)
+        if (root / diff_rel).exists()
+        else None
+    )
+    return Knowledge(
+        concepts, params, tests, criteria, fragments, digest.hexdigest()[:12], str(root),
+        differential, raw,
+    )

@@ -197,6 +197,28 @@ class CriteriaFile(Strict):
     categories: list[CategorySpec] = []
 
 
+class DiseaseSpec(Strict):
+    criteria: list[str]
+
+
+class DiscriminatorSpec(Strict):
+    id: str
+    label: Text
+    when: Any
+    favours: list[str] = []
+    disfavours: list[str] = []
+    figure: Text
+    source: str
+    verification: Verification
+
+
+class DifferentialFile(Strict):
+    schema_version: Literal[1]
+    id: str
+    diseases: dict[str, DiseaseSpec]
+    discriminators: list[DiscriminatorSpec]
+
+
 class FragmentSpec(Strict):
     label: Text
     logic: Any

@@ -114,7 +114,9 @@ class ChecklistBuilder:
     def _annotate(self, row: Row, node: NodeResult) -> None:
         for ref in node.evidence:
             row.evidence.append(
-                EvidenceLine(ref.text, ref.quote, self._note(ref.observation), ref.assertion == "inferred")
+                EvidenceLine(
+                    ref.text, ref.quote, self._note(ref.observation), ref.assertion == "inferred"
+                )
             )
         row.threshold = row.threshold or node.threshold
         if node.provenance and row.source is None:
@@ -140,10 +142,9 @@ class ChecklistBuilder:
         for kid in kids:
             row = self._row(kid)
             prev = out[-1] if out else None
-            if prev is not None and _plain_unknown(prev) and _plain_unknown(row):
-                if prev.tests == row.tests:
-                    prev.label = f"{prev.label}, {row.label}"
-                    continue
+            if prev is not None and _same_unknown(prev, row):
+                prev.label = f"{prev.label}{self.t('sep.list')}{row.label}"
+                continue
             out.append(row)
         return out
 
@@ -177,6 +178,11 @@ def _skip(node: NodeResult) -> tuple[NodeResult, list[NodeResult]]:
         carried.append(node)
         node = node.children[0]
     return node, carried
+
+
+def _same_unknown(a: Row, b: Row) -> bool:
+    """Two plain unknown atoms settled by the same tests: one row reads better."""
+    return _plain_unknown(a) and _plain_unknown(b) and a.tests == b.tests
 
 
 def _plain_unknown(row: Row) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..engine.result import Alternative, Assessment, NodeResult
+from ..engine.result import Alternative, Assessment
 from ..evaluation import Evaluation
 from ..knowledge.registry import Knowledge
 from ._checklist import ChecklistBuilder, EvidenceLine, Row
@@ -34,8 +34,7 @@ __all__ = [
 class CaseView:
     id: str
     title: str | None
-    age: str | None
-    sex: str | None
+    patient: str | None
 
 
 @dataclass(slots=True)
@@ -113,10 +112,11 @@ def build_view(evaluation: Evaluation, kb: Knowledge, lang: str = "en") -> Repor
     p = case.patient
     age = t("report.age", age=f"{p.age:g}") if p.age is not None else None
     sex = t.word("sex", p.sex) if p.sex else None
+    patient = t("sep.list").join(x for x in (age, sex) if x) or None
     return ReportView(
         lang,
         t,
-        CaseView(case.id, case.title, age, sex),
+        CaseView(case.id, case.title, patient),
         [_assessment(a, evaluation, kb, t) for a in evaluation.assessments],
         evaluation.knowledge_version,
         evaluation.engine_version,
@@ -126,8 +126,11 @@ def build_view(evaluation: Evaluation, kb: Knowledge, lang: str = "en") -> Repor
 def _assessment(a: Assessment, ev: Evaluation, kb: Knowledge, t: Locale) -> AssessmentView:
     rows_of = ChecklistBuilder(kb, ev.case, t)
     rows = rows_of.rows(a.tree)
-    items = {n.item_id: t.text(n.label, n.item_id) for n in a.tree.walk() if n.kind == "item" and n.item_id}
-    atoms = _atoms(a.tree)
+    items = {
+        n.item_id: t.text(n.label, n.item_id)
+        for n in a.tree.walk()
+        if n.kind == "item" and n.item_id
+    }
 
     def what(key: str) -> str:
         if key in items:
@@ -137,13 +140,13 @@ def _assessment(a: Assessment, ev: Evaluation, kb: Knowledge, t: Locale) -> Asse
         crit = kb.criteria.get(key)
         return t.text(crit.header.title, key) if crit else key
 
-    missing = []
+    missing: dict[str, MissingView] = {}
     for m in a.missing:
-        label = items.get(m.item_id or "") or what(m.concept or m.criteria_id or m.label)
-        atom = atoms.get((m.item_id, m.concept))
-        if atom is not None and (atom.label or {}).get("en", "").casefold() != _en(a, m.item_id):
-            label = f"{label}: {t.text(atom.label)}" if m.item_id else t.text(atom.label)
-        missing.append(MissingView(label, [rows_of.test(x) for x in m.tests]))
+        key = m.item_id or m.concept or m.criteria_id or m.label
+        view = missing.setdefault(key, MissingView(what(key), []))
+        for test in (rows_of.test(x) for x in m.tests):
+            if test not in view.tests:
+                view.tests.append(test)
     next_tests = [
         NextTestView(t.text(n.label, n.id), [what(s) for s in n.settles], t.text(n.note) or None)
         for n in a.next_tests
@@ -154,10 +157,10 @@ def _assessment(a: Assessment, ev: Evaluation, kb: Knowledge, t: Locale) -> Asse
     if not a.alternatives:
         robust_sentence: str | None = t("robust.no_alternatives")
     elif not differing:
-        names = ", ".join(dict.fromkeys(_param_label(kb, x.parameter, t) for x in same))
+        names = t("sep.list").join(dict.fromkeys(_param_label(kb, x.parameter, t) for x in same))
         robust_sentence = t("robust.robust", alternatives=names)
     else:
-        values = "; ".join(rows_of.parameter(x.parameter, x.value) for x in same)
+        values = t("sep.items").join(rows_of.parameter(x.parameter, x.value) for x in same)
         robust_sentence = t("robust.same_under", values=values) if same else None
     depends = list(dict.fromkeys(_param_label(kb, x.parameter, t) for x in differing))
     return AssessmentView(
@@ -168,18 +171,19 @@ def _assessment(a: Assessment, ev: Evaluation, kb: Knowledge, t: Locale) -> Asse
         verification=a.verification,
         status=a.status,
         verdict=_verdict(a, a.status, a.category, t),
-        verdict_unverified=a.verification == "UNVERIFIED" or _category_tag(a, a.category) == "UNVERIFIED",
+        verdict_unverified=a.verification == "UNVERIFIED"
+        or _category_tag(a, a.category) == "UNVERIFIED",
         robust=not differing,
-        robustness=t("robust.depends_short", parameters=", ".join(depends)) if depends else t("robust.robust_short"),
+        robustness=t("robust.depends_short", parameters=t("sep.list").join(depends))
+        if depends
+        else t("robust.robust_short"),
         rows=rows,
-        missing=missing,
+        missing=list(missing.values()),
         next_tests=next_tests,
         alternatives=alternatives,
         robust_sentence=robust_sentence,
         parameters=[_parameter(kb, k, v, t) for k, v in a.parameters.items()],
-        unverified=[
-            (r.label, r.source or "") for rr in rows for _, r in rr.walk() if r.unverified
-        ],
+        unverified=[(r.label, r.source or "") for rr in rows for _, r in rr.walk() if r.unverified],
         notes=t.text(a.notes) or None,
         citation=list(a.citation),
     )
@@ -232,25 +236,3 @@ def _parameter(kb: Knowledge, name: str, value: str, t: Locale) -> ParameterView
 def _param_label(kb: Knowledge, name: str, t: Locale) -> str:
     spec = kb.parameters.get(name)
     return t.text(spec.label, name) if spec else name
-
-
-def _atoms(tree: NodeResult) -> dict[tuple[str | None, str | None], NodeResult]:
-    """Unknown atoms by (item, concept), the key the engine's ``missing`` list uses."""
-    out: dict[tuple[str | None, str | None], NodeResult] = {}
-
-    def visit(node: NodeResult, item: str | None) -> None:
-        item = node.item_id if node.kind == "item" else item
-        if node.concept and not node.children:
-            out.setdefault((item, node.concept), node)
-        for child in node.children:
-            visit(child, item)
-
-    visit(tree, None)
-    return out
-
-
-def _en(a: Assessment, item_id: str | None) -> str:
-    for n in a.tree.walk():
-        if n.kind == "item" and n.item_id == item_id:
-            return (n.label or {}).get("en", "").casefold()
-    return ""

@@ -37,9 +37,8 @@ def render_markdown(evaluation: Evaluation, kb: Knowledge, lang: str = "en") -> 
     out = [f"# {_md(t('report.title'))}", ""]
     title = f" — {_md(case.title)}" if case.title else ""
     out.append(f"**{_md(t('report.case'))}:** {_md(case.id)}{title}  ")
-    who = ", ".join(x for x in (case.age, case.sex) if x)
-    if who:
-        out.append(f"**{_md(t('report.patient'))}:** {_md(who)}  ")
+    if case.patient:
+        out.append(f"**{_md(t('report.patient'))}:** {_md(case.patient)}  ")
     out.append(
         f"{_md(t('report.knowledge'))} `{view.knowledge_version}` · "
         f"{_md(t('report.engine'))} `{view.engine_version}`"
@@ -65,32 +64,36 @@ def _assessment(a: AssessmentView, t: Locale) -> list[str]:
     flag = _tag(t, "UNVERIFIED") if a.verdict_unverified else ""
     out = [f"## {_md(a.title)} (`{a.id}`)", ""]
     out.append(f"**{_md(t('report.verdict'))}:** {a.symbol} **{_md(a.verdict)}**{flag}  ")
-    out.append(f"{_md(a.kind)} · {_md(t('report.version'))}: {_md(a.version)} ·{_tag(t, a.verification)}")
+    out.append(
+        f"{_md(a.kind)} · {_md(t('report.version'))}: {_md(a.version)} ·{_tag(t, a.verification)}"
+    )
     out += ["", f"### {_md(t('report.robustness'))}", ""]
     for alt in a.alternatives:
         line = f"- ⚠ {_md(alt.sentence)}{_tag(t, alt.verification)}"
         if alt.next_tests:
-            line += f" — {_md(t('robust.next_tests', tests='; '.join(alt.next_tests)))}"
+            line += f" — {_md(t('robust.next_tests', tests=t('sep.items').join(alt.next_tests)))}"
         out.append(line)
     if a.robust_sentence:
         out.append(f"- {_md(a.robust_sentence)}")
     if a.missing:
         out += ["", f"### {_md(t('report.missing'))}", ""]
         for m in a.missing:
-            tests = _md("; ".join(m.tests))
+            tests = _md(t("sep.items").join(m.tests))
             out.append(f"- ? {_md(m.label)} → {_md(t('report.settle_by'))}: {tests}")
     if a.next_tests:
         out += ["", f"### {_md(t('report.next_tests'))}", ""]
         for n in a.next_tests:
             note = f" — _{_md(n.note)}_" if n.note else ""
-            settles = _md(", ".join(n.settles))
+            settles = _md(t("sep.list").join(n.settles))
             out.append(f"- **{_md(n.label)}** — {_md(t('report.settles'))}: {settles}{note}")
     out += ["", f"### {_md(t('report.checklist'))}", ""]
     for row in a.rows:
         out += _row(row, 0, t)
     if a.unverified:
         out += ["", f"### {_md(t('report.unverified_items'))}", ""]
-        out += [f"- {_md(label)} — {_md(src)}{_tag(t, 'UNVERIFIED')}" for label, src in a.unverified]
+        out += [
+            f"- {_md(label)} — {_md(src)}{_tag(t, 'UNVERIFIED')}" for label, src in a.unverified
+        ]
     out += ["", f"### {_md(t('report.parameters'))}", ""]
     out += [f"- {_md(p.label)}: {_md(p.value)}{_tag(t, p.verification)}" for p in a.parameters]
     if a.notes:
@@ -129,7 +132,7 @@ def _row(r: Row, depth: int, t: Locale) -> list[str]:
             parts.append(f"_{_md(t('report.source'))}:_ {_md(r.source)}")
         out.append(sub + " · ".join(parts) + _tag(t, r.verification))
     if r.tests:
-        out.append(f"{sub}→ _{_md(t('report.settle_by'))}:_ {_md('; '.join(r.tests))}")
+        out.append(f"{sub}→ _{_md(t('report.settle_by'))}:_ {_md(t('sep.items').join(r.tests))}")
     for child in r.children:
         out += _row(child, depth + 1, t)
     return out

@@ -55,20 +55,24 @@ def report_lines(view: ReportView) -> list[Line]:
     out: list[Line] = [(t("report.title"), "title")]
     title = f" — {view.case.title}" if view.case.title else ""
     out.append((f"{t('report.case')}: {view.case.id}{title}", None))
-    who = ", ".join(x for x in (view.case.age, view.case.sex) if x)
-    if who:
-        out.append((f"{t('report.patient')}: {who}", None))
+    if view.case.patient:
+        out.append((f"{t('report.patient')}: {view.case.patient}", None))
     out.append(
-        (f"{t('report.knowledge')} {view.knowledge_version} · {t('report.engine')} "
-         f"{view.engine_version}", "dim")
+        (
+            f"{t('report.knowledge')} {view.knowledge_version} · {t('report.engine')} "
+            f"{view.engine_version}",
+            "dim",
+        )
     )
     out += [("", None), (t("report.summary"), "heading")]
     width = max((cell_len(a.verdict) for a in view.assessments), default=0) + 2
     for a in view.assessments:
         flag = f"  [{t.word('verification', 'UNVERIFIED')}]" if a.verdict_unverified else ""
         out.append(
-            (f"  {a.symbol} {_pad(a.verdict, width)}{a.title} [{a.id}]{flag} · {a.robustness}",
-             a.status)
+            (
+                f"  {a.symbol} {_pad(a.verdict, width)}{a.title} [{a.id}]{flag} · {a.robustness}",
+                a.status,
+            )
         )
     for a in view.assessments:
         out += [("", None), *_assessment(a, view)]
@@ -88,19 +92,26 @@ def _assessment(a: AssessmentView, view: ReportView) -> list[Line]:
         if alt.verification:
             text += f" [{t.word('verification', alt.verification)}]"
         if alt.next_tests:
-            text += f" — {t('robust.next_tests', tests='; '.join(alt.next_tests))}"
+            text += f" — {t('robust.next_tests', tests=t('sep.items').join(alt.next_tests))}"
         out.append((text, "unverified" if alt.unverified else "undetermined"))
     if a.robust_sentence:
         out.append((f"  {a.robust_sentence}", None))
     if a.missing:
         out.append((f"{t('report.missing')}:", "section"))
         for m in a.missing:
-            out.append((f"  ? {m.label} → {t('report.settle_by')}: {'; '.join(m.tests)}", None))
+            out.append(
+                (f"  ? {m.label} → {t('report.settle_by')}: {t('sep.items').join(m.tests)}", None)
+            )
     if a.next_tests:
         out.append((f"{t('report.next_tests')}:", "section"))
         for n in a.next_tests:
             note = f" ({n.note})" if n.note else ""
-            out.append((f"  • {n.label} — {t('report.settles')}: {', '.join(n.settles)}{note}", None))
+            out.append(
+                (
+                    f"  • {n.label} — {t('report.settles')}: {t('sep.list').join(n.settles)}{note}",
+                    None,
+                )
+            )
     out.append((f"{t('report.checklist')}:", "section"))
     for row in a.rows:
         for depth, r in row.walk():
@@ -108,11 +119,18 @@ def _assessment(a: AssessmentView, view: ReportView) -> list[Line]:
     if a.unverified:
         out.append((f"{t('report.unverified_items')}:", "unverified"))
         for label, source in a.unverified:
-            out.append((f"  {label} — {source} [{t.word('verification', 'UNVERIFIED')}]", "unverified"))
+            out.append(
+                (f"  {label} — {source} [{t.word('verification', 'UNVERIFIED')}]", "unverified")
+            )
     out.append((f"{t('report.parameters')}:", "section"))
     for p in a.parameters:
         ptag = f" [{t.word('verification', p.verification)}]" if p.verification else ""
-        out.append((f"  {p.label}: {p.value}{ptag}", "unverified" if p.verification == "UNVERIFIED" else None))
+        out.append(
+            (
+                f"  {p.label}: {p.value}{ptag}",
+                "unverified" if p.verification == "UNVERIFIED" else None,
+            )
+        )
     if a.notes:
         out += [(f"{t('report.notes')}:", "section"), (f"  {a.notes}", None)]
     out.append((f"{t('report.citation')}:", "section"))
@@ -152,5 +170,5 @@ def _row(r: Row, depth: int, view: ReportView) -> list[Line]:
             parts.append(f"[{t.word('verification', r.verification)}]")
         out.append((sub + " · ".join(parts), "unverified" if r.unverified else "dim"))
     if r.tests:
-        out.append((f"{sub}→ {t('report.settle_by')}: {'; '.join(r.tests)}", "unknown"))
+        out.append((f"{sub}→ {t('report.settle_by')}: {t('sep.items').join(r.tests)}", "unknown"))
     return out

@@ -1,0 +1,5 @@
+"""Differential diagnosis: which diseases fit, which co-exist, and the features that tell them apart."""
+
+from .differential import DifferentialPanel, DiseaseRow, FeatureHit, build_panel
+
+__all__ = ["DifferentialPanel", "DiseaseRow", "FeatureHit", "build_panel"]
