@@ -165,6 +165,7 @@ class Evaluator:
             children = []
             for o, r in opts:
                 r.detail = [f"{fmt(o.points)} points", *r.detail]
+                r.weight = o.points
                 if o.provenance and r.provenance is None:
                     r.provenance = o.provenance
                 children.append(r)
@@ -182,7 +183,7 @@ class Evaluator:
         detail = [f"points {fmt(low)}–{fmt(high)} (threshold {fmt(n.threshold)})"]
         return NodeResult(
             "points", truth, n.label, kids, points=(low, high), detail=detail, path=n.path,
-            threshold=f"≥ {fmt(n.threshold)} points",
+            threshold=f"≥ {fmt(n.threshold)} points", target=n.threshold,
         )
 
     # -- atoms ----------------------------------------------------------------------------
@@ -396,6 +397,10 @@ class Evaluator:
             unverified=_unverified(tree) if detail else [],
             notes=crit.header.notes,
         )
+        if status == "undetermined":
+            from .distance import costs
+
+            result.to_met, result.to_not_met = costs(tree)
         self._criteria_memo[(crit.id, detail)] = result
         if with_alternatives:
             result.alternatives = self._alternatives(crit, result)

@@ -55,6 +55,8 @@ class NodeResult:
     param: tuple[str, str] | None = None
     points: tuple[float, float] | None = None
     n: int | None = None
+    weight: float | None = None  # points an option earns (weighted sets)
+    target: float | None = None  # threshold of a points node
     tests: list[str] = field(default_factory=list)
     path: str = ""
 
@@ -176,6 +178,8 @@ class Assessment:
     alternatives: list[Alternative] = field(default_factory=list)
     unverified: list[str] = field(default_factory=list)
     notes: Text | None = None
+    to_met: float | None = None  # fewest unknowns that must turn positive (undetermined only)
+    to_not_met: float | None = None  # fewest unknowns that must turn negative
 
     @property
     def robust(self) -> bool:
@@ -207,4 +211,15 @@ class Assessment:
             "alternatives": [a.to_dict() for a in self.alternatives],
             "unverified_thresholds": self.unverified,
             "notes": self.notes,
+            "distance": _distance(self.to_met, self.to_not_met),
         }
+
+
+def _distance(to_met: float | None, to_not_met: float | None) -> dict[str, int | None] | None:
+    if to_met is None and to_not_met is None:
+        return None
+
+    def whole(x: float | None) -> int | None:
+        return None if x is None or x == float("inf") else int(x)
+
+    return {"to_met": whole(to_met), "to_not_met": whole(to_not_met)}
