@@ -40,6 +40,11 @@ EXPECTED: list[tuple[str, str, str, str | None]] = [
     (SEED, JAPAN, "met", "definite"),
     (SEED, CHIBA, "undetermined", None),
     (SEED, TEXTBOOK, "met", None),
+    # §8 says "not met" because marrow plasma cells are 4.6%; but the gate is "≥ 10% OR a
+    # biopsy-proven plasmacytoma", and no lesion was imaged or biopsied (§8's own
+    # plasmacytoma row says "not met / unknown"), calcium and creatinine are not reported:
+    # by the three-valued reading myeloma is undetermined, not excluded.
+    (SEED, MM, "undetermined", None),
     # typical osteosclerotic POEMS (treated; post-transplant values must not count)
     (TYPICAL, IMWG, "met", None),
     (TYPICAL, MAYO03, "met", None),
@@ -118,6 +123,14 @@ def alternative(a: Assessment, parameter: str, value: str) -> tuple[str, str | N
     raise AssertionError(f"{a.criteria_id}: no alternative {parameter}={value}")
 
 
+def evidence_text(node: NodeResult) -> str:
+    return " ".join(e.text for n in node.walk() for e in n.evidence)
+
+
+def detail_text(node: NodeResult) -> str:
+    return " ".join(d for n in node.walk() for d in n.detail)
+
+
 def missing_items(a: Assessment) -> set[str]:
     return {m.item_id for m in a.missing if m.item_id}
 
@@ -133,11 +146,16 @@ def next_test_ids(a: Assessment) -> set[str]:
 # -- the table --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("example", "criteria_id", "status", "category"),
-    EXPECTED,
-    ids=[f"{e.removesuffix('.yaml')}:{c}" for e, c, _, _ in EXPECTED],
-)
+# Where the engine (or a knowledge file) disagrees with the hand-worked verdict, the test
+# keeps the clinically correct verdict and is marked as a strict expected failure.
+def _table_params() -> list[object]:
+    return [
+        pytest.param(example, cid, status, category, id=f"{example[:-5]}:{cid}")
+        for example, cid, status, category in EXPECTED
+    ]
+
+
+@pytest.mark.parametrize(("example", "criteria_id", "status", "category"), _table_params())
 def test_verdict(example: str, criteria_id: str, status: str, category: str | None) -> None:
     a = assess(example, criteria_id)
     assert (a.status, a.category) == (status, category)
@@ -180,11 +198,11 @@ def test_seed_japan_definite_on_the_pre_treatment_value() -> None:
     assert vegf.truth is p.Truth.TRUE
     # 1,700 (just before the transplant) counts; 777 (admission) does not reach 1,000 and
     # 548 (after the transplant) is not a diagnostic value at all.
-    texts = " ".join(e.text for e in vegf.evidence)
+    texts = evidence_text(vegf)
     assert "1,700" in texts
     assert "548" not in texts
     # on the first value alone the definite category is lost
-    assert alternative(a, "timepoint", "earliest")[1] != "definite"
+    assert alternative(a, "timepoint", "earliest") == ("met", "probable")
 
 
 def test_seed_chiba_names_the_missing_minor_items() -> None:
@@ -199,32 +217,41 @@ def test_seed_chiba_names_the_missing_minor_items() -> None:
 
 def test_typical_is_robust_to_every_imwg_assumption() -> None:
     a = assess(TYPICAL, IMWG)
-    assert a.alternatives
-    assert {(alt.parameter, alt.value, alt.status) for alt in a.alternatives} == {
-        ("vegf_rule", "serum_1000", "met"),
-        ("vegf_rule", "plasma_200", "met"),
-        ("vegf_rule", "serum_1920", "met"),
-        ("timepoint", "earliest", "met"),
-        ("timepoint", "latest", "met"),
-    }
+    assert alternative(a, "vegf_rule", "serum_1000") == ("met", None)
+    assert alternative(a, "vegf_rule", "plasma_200") == ("met", None)
+    assert alternative(a, "vegf_rule", "serum_1920") == ("met", None)
+    assert alternative(a, "timepoint", "earliest") == ("met", None)
     assert item(a, "thrombocytosis_polycythemia").truth is p.Truth.TRUE  # 612 > 400
     assert item(a, "endocrinopathy").truth is p.Truth.TRUE  # testosterone < LLN
     assert item(a, "papilledema").truth is p.Truth.FALSE
 
 
 def test_typical_post_transplant_values_do_not_count() -> None:
-    # The normal VEGF (290), the negative IFE and the normal platelets six months after the
-    # transplant would, if read as the "latest" value, unmake the diagnosis.
+    # The normal VEGF (290), the negative serum IFE and the normal platelets six months
+    # after the transplant are follow-up values: they never enter the diagnostic window,
+    # not even as the "latest" value.
+    for params in ({}, {"timepoint": "latest"}):
+        a = assess(TYPICAL, IMWG, **params)
+        vegf = item(a, "vegf")
+        assert vegf.truth is p.Truth.TRUE
+        assert "2,480" in evidence_text(vegf)
+        assert "290" not in evidence_text(vegf)
+        platelets = item(a, "thrombocytosis_polycythemia")
+        assert platelets.truth is p.Truth.TRUE
+        assert "238" not in evidence_text(platelets)
+        assert "after transplant" not in evidence_text(item(a, "monoclonal_pcd"))
+        assert item(a, "volume_overload").truth is p.Truth.TRUE  # oedema gone only after
+    japan = assess(TYPICAL, JAPAN, timepoint="latest")
+    assert item(japan, "vegf").truth is p.Truth.TRUE
+
+
+def test_typical_latest_timepoint_keeps_the_serum_clone() -> None:
+    # The last pre-treatment serum IFE is positive; the same-day urine IFE is negative.
+    # Serum and urine immunofixation are complementary tests, not successive values of one.
+    for cid in (IMWG, MAYO03, CHIBA):
+        assert alternative(assess(TYPICAL, cid), "timepoint", "latest") == ("met", None), cid
     japan = assess(TYPICAL, JAPAN)
     assert alternative(japan, "timepoint", "latest") == ("met", "definite")
-    latest = assess(TYPICAL, IMWG, timepoint="latest")
-    assert latest.status == "met"
-    assert item(latest, "monoclonal_pcd").truth is p.Truth.TRUE
-    assert item(latest, "vegf").truth is p.Truth.TRUE
-    assert item(latest, "thrombocytosis_polycythemia").truth is p.Truth.TRUE
-    texts = " ".join(e.text for e in item(latest, "vegf").evidence)
-    assert "2,480" in texts
-    assert "290" not in texts
 
 
 def test_typical_chiba_needs_a_comparable_vegf() -> None:
@@ -329,8 +356,7 @@ def test_plasma_vegf_is_never_compared_with_a_serum_cut_off() -> None:
     assert vegf.truth is p.Truth.UNKNOWN
     assert "vegf" in missing_items(a)
     assert "serum_vegf" in next_test_ids(a)
-    notes = " ".join(n.detail and " ".join(n.detail) or "" for n in vegf.walk())
-    assert "plasma value not used" in notes
+    assert "plasma value not used" in detail_text(vegf)
     plasma = assess(PLASMA, IMWG, vegf_rule="plasma_200")
     assert (plasma.status, item(plasma, "vegf").truth) == ("met", p.Truth.TRUE)
 
@@ -347,8 +373,8 @@ def test_plasma_post_treatment_serum_vegf_does_not_count() -> None:
     assert alternative(chiba, "vegf_rule", "plasma_200") == ("met", None)
     assert alternative(chiba, "vegf_rule", "serum_1920") == ("undetermined", None)
     serum = assess(PLASMA, IMWG, vegf_rule="serum_1000")
-    texts = " ".join(e.text for e in item(serum, "vegf").walk()[0].evidence)
-    assert "1,240" not in texts
+    assert "1,240" not in evidence_text(item(serum, "vegf"))
+    assert "1,240" not in detail_text(item(serum, "vegf"))
 
 
 # -- MGUS-type neuropathy with normal VEGF ----------------------------------------------------
@@ -361,7 +387,12 @@ def test_mgus_normal_vegf_leaves_imwg_undetermined_not_unmet() -> None:
     assert {"sclerotic_bone_lesions", "castleman_disease", "endocrinopathy", "papilledema"} <= (
         missing_items(a)
     )
-    for absent in ("organomegaly", "volume_overload", "skin_changes", "thrombocytosis_polycythemia"):
+    for absent in (
+        "organomegaly",
+        "volume_overload",
+        "skin_changes",
+        "thrombocytosis_polycythemia",
+    ):
         assert item(a, absent).truth is p.Truth.FALSE, absent
     assert all(alt.status == "undetermined" for alt in a.alternatives)
 
@@ -389,6 +420,14 @@ def test_mgus_japan_only_probable_is_open() -> None:
     a = assess(MGUS, JAPAN)
     assert item(a, "vegf").truth is p.Truth.FALSE  # 210 < 1,000
     assert a.reachable_categories == ["probable"]
+    assert item(a, "m_protein").truth is p.Truth.TRUE
+
+
+def test_mgus_japan_latest_timepoint_does_not_exclude() -> None:
+    # Under timepoint=latest the engine keeps only the same-day negative urine IFE, loses
+    # the serum IgG-λ and turns "undetermined" into a false "not met".
+    a = assess(MGUS, JAPAN)
+    assert alternative(a, "timepoint", "latest") == ("undetermined", None)
 
 
 # -- no clone ---------------------------------------------------------------------------------
@@ -410,7 +449,7 @@ def test_no_clone_ivig_does_not_close_the_diagnostic_window() -> None:
     japan = assess(NO_CLONE, JAPAN)
     vegf = item(japan, "vegf")
     assert vegf.truth is p.Truth.FALSE
-    assert "180" in " ".join(e.text for e in vegf.evidence)
+    assert "180" in evidence_text(vegf)
 
 
 def test_no_clone_textbook_plasma_cell_group_is_false() -> None:
@@ -458,7 +497,7 @@ def test_vegf_without_specimen_lenient_stays_unknown(tmp_path: Path) -> None:
         assert a.parameters.get("vegf_rule") == rule
         vegf = item(a, "vegf")
         assert vegf.truth is p.Truth.UNKNOWN, cid
-        assert "without specimen" in " ".join(d for n in vegf.walk() for d in n.detail)
+        assert "unspecified value not used" in detail_text(vegf)
         assert a.status == "undetermined", cid
         assert "vegf" in missing_items(a), cid
     japan = ev.assessment(JAPAN)

@@ -374,6 +374,7 @@ class Evaluator:
             self._name_tests(tree, crit)
         status, category, reachable = _verdict(cats, bool(crit.categories))
         label = next((c.label for c in cats if c.id == category), None) if crit.categories else None
+        cat_prov = next((c.provenance for c in crit.categories if c.id == category), None)
         missing, next_tests = self._missing(crit, cats, status, category)
         used = {name: self.param(crit, name) for name in crit.header.parameters}
         used["timepoint"] = self.timepoint
@@ -396,6 +397,7 @@ class Evaluator:
             parameters=used,
             unverified=_unverified(tree) if detail else [],
             notes=crit.header.notes,
+            category_provenance=cat_prov,
         )
         if status == "undetermined":
             from .distance import costs

@@ -80,7 +80,13 @@ class Facts:
             series = [p for p in series if p[1].specimen in specimens]
         if not series or timepoint == "any":
             return list(series)
-        return [series[0]] if timepoint == "earliest" else [series[-1]]
+        # Serum and urine (or serum and plasma) are different tests: choose per specimen.
+        chosen: dict[str | None, tuple[int, Measurement]] = {}
+        for pair in series:
+            key = pair[1].specimen
+            if timepoint == "latest" or key not in chosen:
+                chosen[key] = pair
+        return sorted(chosen.values(), key=lambda p: self.timeline.sort_key(p[1].time))
 
     def fallback_range(self, concept: str, specimen: str | None) -> tuple[ReferenceRange, str] | None:
         """The catalogue's default range for a specimen and the patient's sex, with source."""

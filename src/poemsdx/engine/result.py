@@ -178,6 +178,7 @@ class Assessment:
     alternatives: list[Alternative] = field(default_factory=list)
     unverified: list[str] = field(default_factory=list)
     notes: Text | None = None
+    category_provenance: Provenance | None = None  # source and tag of the met category's rule
     to_met: float | None = None  # fewest unknowns that must turn positive (undetermined only)
     to_not_met: float | None = None  # fewest unknowns that must turn negative
 
@@ -199,6 +200,10 @@ class Assessment:
             "status": self.status,
             "category": self.category,
             "category_label": self.category_label,
+            "category_source": self.category_provenance.source if self.category_provenance else None,
+            "category_verification": (
+                self.category_provenance.verification if self.category_provenance else None
+            ),
             "reachable_categories": self.reachable_categories,
             "items": self.tree.to_dict(),
             "categories": [

@@ -42,8 +42,7 @@ class Row:
     group: str | None = None
     evidence: list[EvidenceLine] = field(default_factory=list)
     threshold: str | None = None
-    source: str | None = None
-    verification: str | None = None
+    sources: list[tuple[str, str]] = field(default_factory=list)
     parameter: str | None = None
     detail: list[str] = field(default_factory=list)
     tests: list[str] = field(default_factory=list)
@@ -52,7 +51,7 @@ class Row:
 
     @property
     def unverified(self) -> bool:
-        return self.verification == "UNVERIFIED"
+        return any(tag == "UNVERIFIED" for _, tag in self.sources)
 
     def walk(self, depth: int = 0) -> Iterator[tuple[int, Row]]:
         yield depth, self
@@ -119,9 +118,10 @@ class ChecklistBuilder:
                 )
             )
         row.threshold = row.threshold or node.threshold
-        if node.provenance and row.source is None:
-            row.source = node.provenance.source
-            row.verification = node.provenance.verification
+        if node.provenance:
+            source = (node.provenance.source, node.provenance.verification)
+            if source not in row.sources:
+                row.sources.append(source)
         if node.param:
             row.parameter = self.parameter(*node.param)
         row.detail.extend(d for d in node.detail if d not in row.detail)
@@ -190,6 +190,6 @@ def _plain_unknown(row: Row) -> bool:
         row.truth == "unknown"
         and not (row.children or row.evidence or row.detail or row.role or row.repeat)
         and row.threshold is None
-        and row.source is None
+        and not row.sources
         and row.parameter is None
     )

@@ -183,7 +183,13 @@ def _assessment(a: Assessment, ev: Evaluation, kb: Knowledge, t: Locale) -> Asse
         alternatives=alternatives,
         robust_sentence=robust_sentence,
         parameters=[_parameter(kb, k, v, t) for k, v in a.parameters.items()],
-        unverified=[(r.label, r.source or "") for rr in rows for _, r in rr.walk() if r.unverified],
+        unverified=[
+            (r.label, source)
+            for top in rows
+            for _, r in top.walk()
+            for source, tag in r.sources
+            if tag == "UNVERIFIED"
+        ],
         notes=t.text(a.notes) or None,
         citation=list(a.citation),
     )

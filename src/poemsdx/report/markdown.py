@@ -15,12 +15,18 @@ from ._view import AssessmentView, Row, build_view
 
 __all__ = ["render_markdown"]
 
-_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+_SPECIAL = re.compile(r"([\\`*_\[\]<|])")
+_BLOCK_START = re.compile(r"^(\s*)([>#+\-]|\d+[.)])")
 
 
 def _md(text: str) -> str:
-    """Escape Markdown (and inline-HTML) syntax in untrusted text."""
-    return _SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+    """Escape Markdown (and inline-HTML) syntax in untrusted text.
+
+    Inline syntax is escaped everywhere; ``>``, ``#``, ``-`` and ``1.`` only where they
+    would start a block, so thresholds such as "> ULN" stay readable in the source.
+    """
+    text = _SPECIAL.sub(r"\\\1", text.replace("\n", " "))
+    return _BLOCK_START.sub(lambda m: f"{m[1]}{m[2][:-1]}\\{m[2][-1]}", text)
 
 
 def _tag(t: Locale, verification: str | None) -> str:
@@ -126,11 +132,11 @@ def _row(r: Row, depth: int, t: Locale) -> list[str]:
         if e.inferred:
             line += f" (_{_md(t('report.inferred'))}_)"
         out.append(line)
-    if r.threshold or r.source:
+    if r.threshold or r.sources:
         parts = [f"_{_md(t('report.threshold'))}:_ {_md(r.threshold)}"] if r.threshold else []
-        if r.source:
-            parts.append(f"_{_md(t('report.source'))}:_ {_md(r.source)}")
-        out.append(sub + " · ".join(parts) + _tag(t, r.verification))
+        for source, tag in r.sources:
+            parts.append(f"_{_md(t('report.source'))}:_ {_md(source)}{_tag(t, tag)}")
+        out.append(sub + " · ".join(parts))
     if r.tests:
         out.append(f"{sub}→ _{_md(t('report.settle_by'))}:_ {_md(t('sep.items').join(r.tests))}")
     for child in r.children:

@@ -162,12 +162,10 @@ def _row(r: Row, depth: int, view: ReportView) -> list[Line]:
         if e.inferred:
             text += f" ({t('report.inferred')})"
         out.append((text, None))
-    if r.threshold or r.source:
+    if r.threshold or r.sources:
         parts = [f"{t('report.threshold')}: {r.threshold}"] if r.threshold else []
-        if r.source:
-            parts.append(f"{t('report.source')}: {r.source}")
-        if r.verification:
-            parts.append(f"[{t.word('verification', r.verification)}]")
+        for source, tag in r.sources:
+            parts.append(f"{t('report.source')}: {source} [{t.word('verification', tag)}]")
         out.append((sub + " · ".join(parts), "unverified" if r.unverified else "dim"))
     if r.tests:
         out.append((f"{sub}→ {t('report.settle_by')}: {t('sep.items').join(r.tests)}", "unknown"))
