@@ -54,6 +54,9 @@ def evaluate(
     kb = kb or load_knowledge()
     _check_params(kb, params)
     evaluator = Evaluator(kb, Facts(case, kb), params)
+    if not case.describes_a_patient:
+        # A textbook entry has no patient: no verdicts, however many features it lists.
+        return Evaluation(case, [], kb.version, parameters=dict(params or {}))
     assessments = [evaluator.assess_set(c) for c in kb.iter_criteria(criteria)]
     return Evaluation(
         case,

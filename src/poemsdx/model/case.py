@@ -33,10 +33,18 @@ class Event(Frozen):
     note: str | None = None
 
 
+DocumentKind = Literal["patient_record", "disease_description"]
+
+
 class Document(Frozen):
-    """A source document; ``text`` is kept so evidence spans can be shown in place."""
+    """A source document; ``text`` is kept so evidence spans can be shown in place.
+
+    ``kind`` is ``disease_description`` for a text about a disease rather than a patient
+    (a textbook or encyclopedia entry): its statements never become patient findings.
+    """
 
     id: str = Field(min_length=1)
+    kind: DocumentKind = "patient_record"
     language: str | None = None
     title: str | None = None
     source: str | None = None
@@ -55,6 +63,11 @@ class Case(Frozen):
     events: tuple[Event, ...] = ()
     documents: tuple[Document, ...] = ()
     notes: str | None = None
+
+    @property
+    def describes_a_patient(self) -> bool:
+        """False when every source document describes a disease, not a patient."""
+        return not self.documents or any(d.kind == "patient_record" for d in self.documents)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Case:

@@ -151,18 +151,7 @@ def _assessment(a: Assessment, ev: Evaluation, kb: Knowledge, t: Locale) -> Asse
         NextTestView(t.text(n.label, n.id), [what(s) for s in n.settles], t.text(n.note) or None)
         for n in a.next_tests
     ]
-    differing = [x for x in a.alternatives if (x.status, x.category) != (a.status, a.category)]
-    same = [x for x in a.alternatives if x not in differing]
-    alternatives = [_alternative(x, a, kb, rows_of, t) for x in differing]
-    if not a.alternatives:
-        robust_sentence: str | None = t("robust.no_alternatives")
-    elif not differing:
-        names = t("sep.list").join(dict.fromkeys(_param_label(kb, x.parameter, t) for x in same))
-        robust_sentence = t("robust.robust", alternatives=names)
-    else:
-        values = t("sep.items").join(rows_of.parameter(x.parameter, x.value) for x in same)
-        robust_sentence = t("robust.same_under", values=values) if same else None
-    depends = list(dict.fromkeys(_param_label(kb, x.parameter, t) for x in differing))
+    alternatives, robust_sentence, depends = _robustness(a, kb, rows_of, t)
     return AssessmentView(
         id=a.criteria_id,
         title=t.text(a.title, a.criteria_id),
@@ -173,7 +162,7 @@ def _assessment(a: Assessment, ev: Evaluation, kb: Knowledge, t: Locale) -> Asse
         verdict=_verdict(a, a.status, a.category, t),
         verdict_unverified=a.verification == "UNVERIFIED"
         or _category_tag(a, a.category) == "UNVERIFIED",
-        robust=not differing,
+        robust=not depends,
         robustness=t("robust.depends_short", parameters=t("sep.list").join(depends))
         if depends
         else t("robust.robust_short"),
@@ -193,6 +182,25 @@ def _assessment(a: Assessment, ev: Evaluation, kb: Knowledge, t: Locale) -> Asse
         notes=t.text(a.notes) or None,
         citation=list(a.citation),
     )
+
+
+def _robustness(
+    a: Assessment, kb: Knowledge, rows_of: ChecklistBuilder, t: Locale
+) -> tuple[list[AlternativeView], str | None, list[str]]:
+    """Alternatives that change the verdict, a sentence for the rest, and what it hangs on."""
+    differing = [x for x in a.alternatives if (x.status, x.category) != (a.status, a.category)]
+    same = [x for x in a.alternatives if x not in differing]
+    sentence: str | None
+    if not a.alternatives:
+        sentence = t("robust.no_alternatives")
+    elif not differing:
+        names = t("sep.list").join(dict.fromkeys(_param_label(kb, x.parameter, t) for x in same))
+        sentence = t("robust.robust", alternatives=names)
+    else:
+        values = t("sep.items").join(rows_of.parameter(x.parameter, x.value) for x in same)
+        sentence = t("robust.same_under", values=values) if same else None
+    depends = list(dict.fromkeys(_param_label(kb, x.parameter, t) for x in differing))
+    return [_alternative(x, a, kb, rows_of, t) for x in differing], sentence, depends
 
 
 def _alternative(
