@@ -7,12 +7,24 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 EXAMPLE := examples/seed-poems-igg4-aip.yaml
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit bench clean sysdeps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+# System packages: a CJK font so plots and PDFs can show Japanese and Chinese text.
+# Installed only when none is found and we are root with apt-get; otherwise a hint.
+sysdeps:
+	@if fc-list 2>/dev/null | grep -qi "CJK\|IPAex\|WenQuanYi"; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing fonts-noto-cjk (CJK font for ja/zh plots)"; \
+		apt-get update -qq && apt-get install -y -qq fonts-noto-cjk \
+			|| echo "warning: could not install fonts-noto-cjk; ja/zh plots will use the default font"; \
+	else \
+		echo "note: no CJK font found; for ja/zh plots install one, e.g. apt-get install fonts-noto-cjk"; \
+	fi
+
+$(STAMP): pyproject.toml | $(BIN)/python sysdeps
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@

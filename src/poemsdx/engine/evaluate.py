@@ -58,6 +58,7 @@ def _evidence(support: Iterable[Support], facts: Facts) -> list[EvidenceRef]:
             ev = obs.evidence[0]
             ref.quote, ref.document_id = ev.quote, ev.document_id
             ref.start, ref.end, ref.assertion = ev.start, ev.end, ev.assertion
+            ref.note = ev.note
         out.append(ref)
     return out
 

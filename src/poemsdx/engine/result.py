@@ -26,10 +26,11 @@ class EvidenceRef:
     start: int | None = None
     end: int | None = None
     assertion: str = "stated"
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"text": self.text}
-        for key in ("observation", "quote", "document_id", "start", "end"):
+        for key in ("observation", "quote", "document_id", "start", "end", "note"):
             v = getattr(self, key)
             if v is not None:
                 d[key] = v

@@ -223,6 +223,7 @@ def _load_unchecked(root: Path) -> Knowledge:
                 locate(raw[rel], ["id"], str(path)),
             )
         criteria[crit.id] = crit
+    criteria = dict(sorted(criteria.items(), key=lambda kv: (kv[1].header.order, kv[0])))
     diff_rel = "differential.yaml"
     differential = (
         parse_differential(read(diff_rel), str(root / diff_rel), fragments)

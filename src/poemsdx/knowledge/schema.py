@@ -185,6 +185,7 @@ class CriteriaFile(Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
     title: Text
     short_title: str | None = None
+    order: int = 100  # display order in reports (lower first); ties by id
     disease: str
     kind: Literal["diagnostic", "classification", "heuristic", "exclusion"] = "diagnostic"
     version: str

@@ -118,6 +118,14 @@ class TerminalLatencyIndex(Strict):
     poems_favouring: dict[Nerve, TliCutoff]
 
 
+class DemyelinativeSlowing(_Sourced):
+    conduction_velocity_below_percent_of_lln: _Percent
+    low_cmap_conduction_velocity_below_percent_of_lln: _Percent
+    distal_latency_above_percent_of_uln: _Percent
+    low_cmap_distal_latency_above_percent_of_uln: _Percent
+    low_cmap_below_percent_of_lln: _Percent
+
+
 class PatternSource(Strict):
     citation: str
     verification: Verification
@@ -130,6 +138,7 @@ class NcsKnowledgeFile(Strict):
     demyelination_criteria: dict[str, DemyelinationCriteria]
     study_protocol: StudyProtocol
     terminal_latency_index: TerminalLatencyIndex
+    demyelinative_slowing: DemyelinativeSlowing
     pattern_sources: dict[str, PatternSource]
 
 
@@ -169,11 +178,11 @@ class NcsKnowledge:
                 f"unknown nerve-conduction rule set '{rules}'; known: {known}"
             ) from None
 
-    def defaults(self, nerve: str, modality: str) -> NerveLimits | None:
-        by_modality = self.data.normal_limits.get(nerve)  # type: ignore[call-overload]
+    def defaults(self, nerve: Nerve, modality: Modality) -> NerveLimits | None:
+        by_modality = self.data.normal_limits.get(nerve)
         if by_modality is None:
             return None
-        return by_modality.get(modality)  # type: ignore[no-any-return]
+        return by_modality.get(modality)
 
     def limit(self, row: NerveConduction, name: LimitName) -> Limit | None:
         """The limit for one parameter of a row: the lab's if given, else the default."""

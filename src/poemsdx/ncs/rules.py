@@ -26,8 +26,9 @@ from itertools import combinations
 from typing import Any
 
 from ..engine.logic import F, T, Truth, U, all_of, any_of, at_least
+from .demyelination import SINGLE_NERVE_PARAMETERS, ParameterName
 from .limits import DemyelinationCriteria, StudyProtocol
-from .nerve import SINGLE_NERVE_PARAMETERS, NerveResult, ParameterName
+from .nerve import NerveResult
 
 _LETTERS: dict[ParameterName, str] = {
     "distal_latency": "a",
@@ -91,9 +92,7 @@ class Verdict:
         return d
 
 
-def slots(
-    results: Sequence[NerveResult], modality: str, protocol: StudyProtocol
-) -> list[Slot]:
+def slots(results: Sequence[NerveResult], modality: str, protocol: StudyProtocol) -> list[Slot]:
     """Studied nerves of one modality, then the protocol nerves that were not studied."""
     groups: dict[tuple[str, str | None, str], list[NerveResult]] = {}
     for r in results:
@@ -120,9 +119,7 @@ def _pairs_with_other(
     ss: Sequence[Slot], p: ParameterName, others: Sequence[ParameterName]
 ) -> Truth:
     """``p`` in one nerve and one of ``others`` in another nerve."""
-    return any_of(
-        all_of((a.truth(p), b.any_of(others))) for a in ss for b in ss if b is not a
-    )
+    return any_of(all_of((a.truth(p), b.any_of(others))) for a in ss for b in ss if b is not a)
 
 
 def _absent_f_rule(ss: Sequence[Slot], others: Sequence[ParameterName]) -> Truth:
@@ -142,24 +139,36 @@ def _absent_f_rule(ss: Sequence[Slot], others: Sequence[ParameterName]) -> Truth
 def strongly_supportive(ss: Sequence[Slot], rules: DemyelinationCriteria) -> Verdict:
     """At least one guideline rule met (a–g), as in the EAN/PNS and EFNS/PNS criteria."""
     other_d: tuple[ParameterName, ...] = (
-        "distal_latency", "conduction_velocity", "f_wave_latency",
-        "conduction_block", "temporal_dispersion", "distal_cmap_duration",
+        "distal_latency",
+        "conduction_velocity",
+        "f_wave_latency",
+        "conduction_block",
+        "temporal_dispersion",
+        "distal_cmap_duration",
     )
     other_e: tuple[ParameterName, ...] = (
-        "distal_latency", "conduction_velocity", "f_wave_latency",
-        "temporal_dispersion", "distal_cmap_duration",
+        "distal_latency",
+        "conduction_velocity",
+        "f_wave_latency",
+        "temporal_dispersion",
+        "distal_cmap_duration",
     )
     other_g: tuple[ParameterName, ...] = (
-        "distal_latency", "conduction_velocity", "f_wave_latency",
-        "conduction_block", "temporal_dispersion",
+        "distal_latency",
+        "conduction_velocity",
+        "f_wave_latency",
+        "conduction_block",
+        "temporal_dispersion",
     )
     parts: dict[str, Truth] = {}
     for p in ("distal_latency", "conduction_velocity", "f_wave_latency", "temporal_dispersion"):
-        parts[_LETTERS[p]] = at_least(2, (s.truth(p) for s in ss))  # type: ignore[arg-type]
+        parts[_LETTERS[p]] = at_least(2, (s.truth(p) for s in ss))
     parts["d"] = _absent_f_rule(ss, other_d)
     parts["e"] = any_of(
-        (at_least(2, (s.truth("conduction_block") for s in ss)),
-         _pairs_with_other(ss, "conduction_block", other_e))
+        (
+            at_least(2, (s.truth("conduction_block") for s in ss)),
+            _pairs_with_other(ss, "conduction_block", other_e),
+        )
     )
     parts["g"] = _pairs_with_other(ss, "distal_cmap_duration", other_g)
     truth = any_of(parts.values())
@@ -168,9 +177,7 @@ def strongly_supportive(ss: Sequence[Slot], rules: DemyelinationCriteria) -> Ver
         for p, letter in _LETTERS.items():
             if parts.get(letter) is T:
                 hits = _hits(ss, p)
-                verdict.detail.append(
-                    f"({letter}) {_LABELS[p]}: {', '.join(r.name for r in hits)}"
-                )
+                verdict.detail.append(f"({letter}) {_LABELS[p]}: {', '.join(r.name for r in hits)}")
                 verdict.support += [r for r in hits if r not in verdict.support]
         verdict.detail.insert(0, f"strongly supportive of demyelination ({rules.title})")
         return verdict
@@ -259,22 +266,33 @@ def _missing(ss: Sequence[Slot], *, motor: bool) -> list[str]:
             ("distal and proximal CMAP durations (temporal dispersion)", "temporal_dispersion"),
         ]
         for what, p in checks:
-            lacking = [r.name for r in rows if r.parameters.get(p) is not None
-                       and r.truth(p) is U and _lacks_data(r, p)]
+            lacking = [
+                r.name
+                for r in rows
+                if r.parameters.get(p) is not None and r.truth(p) is U and _lacks_data(r, p)
+            ]
             if lacking:
                 out.append(f"{what} not given for: {', '.join(lacking)}")
-        caveat = [r.name for r in rows if r.row.nerve == "median" and r.truth("distal_latency") is U
-                  and not _lacks_data(r, "distal_latency")]
+        caveat = [
+            r.name
+            for r in rows
+            if r.row.nerve == "median"
+            and r.truth("distal_latency") is U
+            and not _lacks_data(r, "distal_latency")
+        ]
         if caveat:
             out.append(
                 "median distal latency in range: exclude carpal tunnel syndrome ("
-                + ", ".join(caveat) + ")"
+                + ", ".join(caveat)
+                + ")"
             )
     else:
         lacking = [r.name for r in rows if r.sensory_abnormal is U]
         if lacking:
-            out.append("sensory latency, amplitude or velocity (or its limit) missing for: "
-                       + ", ".join(lacking))
+            out.append(
+                "sensory latency, amplitude or velocity (or its limit) missing for: "
+                + ", ".join(lacking)
+            )
     for r in rows:
         out += [n for n in r.notes if n not in out]
     return out
@@ -287,7 +305,9 @@ def _lacks_data(r: NerveResult, p: ParameterName) -> bool:
     if p == "distal_latency":
         return row.distal_latency_ms is None or r.measures["distal_latency"].limit is None
     if p == "conduction_velocity":
-        return row.conduction_velocity_m_s is None or r.measures["conduction_velocity"].limit is None
+        return (
+            row.conduction_velocity_m_s is None or r.measures["conduction_velocity"].limit is None
+        )
     if p == "f_wave_latency":
         return row.f_wave_latency_ms is None and not row.f_wave_absent
     if p == "conduction_block":

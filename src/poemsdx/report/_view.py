@@ -14,6 +14,7 @@ from ..engine.result import Alternative, Assessment
 from ..evaluation import Evaluation
 from ..knowledge.registry import Knowledge
 from ._checklist import ChecklistBuilder, EvidenceLine, Row
+from ._differential import DifferentialView, build_differential
 from ._locale import Locale, check_language
 
 __all__ = [
@@ -88,6 +89,7 @@ class AssessmentView:
     unverified: list[tuple[str, str]]
     notes: str | None
     citation: list[str]
+    distance: str | None = None
     symbol: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -102,6 +104,8 @@ class ReportView:
     assessments: list[AssessmentView]
     knowledge_version: str
     engine_version: str
+    differential: DifferentialView | None = None
+    notice: str | None = None
 
 
 def build_view(evaluation: Evaluation, kb: Knowledge, lang: str = "en") -> ReportView:
@@ -120,6 +124,8 @@ def build_view(evaluation: Evaluation, kb: Knowledge, lang: str = "en") -> Repor
         [_assessment(a, evaluation, kb, t) for a in evaluation.assessments],
         evaluation.knowledge_version,
         evaluation.engine_version,
+        build_differential(evaluation.differential, kb, t),
+        None if case.describes_a_patient else t("report.no_patient"),
     )
 
 
@@ -181,7 +187,20 @@ def _assessment(a: Assessment, ev: Evaluation, kb: Knowledge, t: Locale) -> Asse
         ],
         notes=t.text(a.notes) or None,
         citation=list(a.citation),
+        distance=_distance(a, t),
     )
+
+
+def _distance(a: Assessment, t: Locale) -> str | None:
+    """How many unknowns stand between an undetermined verdict and each resolution."""
+    if a.status != "undetermined":
+        return None
+    finite = [x for x in (a.to_met, a.to_not_met) if x is not None and x != float("inf")]
+    if not finite:
+        return None
+    to_met = "—" if a.to_met in (None, float("inf")) else f"{a.to_met:g}"
+    to_not = "—" if a.to_not_met in (None, float("inf")) else f"{a.to_not_met:g}"
+    return t("distance.sentence", to_met=to_met, to_not_met=to_not)
 
 
 def _robustness(

@@ -11,7 +11,7 @@ import re
 from ..evaluation import Evaluation
 from ..knowledge.registry import Knowledge
 from ._locale import Locale
-from ._view import AssessmentView, Row, build_view
+from ._view import AssessmentView, ReportView, Row, build_view
 
 __all__ = ["render_markdown"]
 
@@ -61,9 +61,34 @@ def render_markdown(evaluation: Evaluation, kb: Knowledge, lang: str = "en") -> 
             f"| {a.symbol} | {_md(a.verdict)}{flag} | {_md(a.title)} (`{a.id}`) | "
             f"{_md(a.robustness)} |"
         )
+    if view.notice:
+        out += ["", f"> {_md(view.notice)}"]
+    if view.differential:
+        out += ["", *_differential(view)]
     for a in view.assessments:
         out += ["", *_assessment(a, t)]
     return "\n".join(out) + "\n"
+
+
+def _differential(view: ReportView) -> list[str]:
+    t = view.t
+    d = view.differential
+    assert d is not None
+    out = [f"## {_md(t('differential.title'))}", ""]
+    for row in d.rows:
+        out.append(f"- {row.symbol} **{_md(row.label)}** — {_md(row.verdict)} ({_md(row.sets)})")
+        for sign, word, hits in (
+            ("+", t("differential.favours"), row.favouring),
+            ("−", t("differential.against"), row.disfavouring),
+        ):
+            for h in hits:
+                out.append(
+                    f"  - {sign} {_md(word)}: {_md(h.label)} — {_md(h.figure)} "
+                    f"({_md(h.source)}){_tag(t, h.verification)}"
+                )
+    if d.coexisting:
+        out += ["", f"**{_md(d.coexisting)}**"]
+    return out
 
 
 def _assessment(a: AssessmentView, t: Locale) -> list[str]:
@@ -73,6 +98,8 @@ def _assessment(a: AssessmentView, t: Locale) -> list[str]:
     out.append(
         f"{_md(a.kind)} · {_md(t('report.version'))}: {_md(a.version)} ·{_tag(t, a.verification)}"
     )
+    if a.distance:
+        out += ["", f"_{_md(a.distance)}_"]
     out += ["", f"### {_md(t('report.robustness'))}", ""]
     for alt in a.alternatives:
         line = f"- ⚠ {_md(alt.sentence)}{_tag(t, alt.verification)}"

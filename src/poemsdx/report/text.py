@@ -74,8 +74,31 @@ def report_lines(view: ReportView) -> list[Line]:
                 a.status,
             )
         )
+    if view.notice:
+        out += [("", None), (view.notice, "undetermined")]
+    if view.differential:
+        out += [("", None), *_differential(view)]
     for a in view.assessments:
         out += [("", None), *_assessment(a, view)]
+    return out
+
+
+def _differential(view: ReportView) -> list[Line]:
+    t = view.t
+    d = view.differential
+    assert d is not None
+    out: list[Line] = [(t("differential.title"), "heading")]
+    for row in d.rows:
+        out.append((f"  {row.symbol} {row.label} — {row.verdict} ({row.sets})", row.status))
+        for sign, word, hits in (
+            ("+", t("differential.favours"), row.favouring),
+            ("−", t("differential.against"), row.disfavouring),
+        ):
+            for h in hits:
+                tag = t.word("verification", h.verification)
+                out.append((f"      {sign} {word}: {h.label} — {h.figure} [{h.source}; {tag}]", None))
+    if d.coexisting:
+        out.append((f"  {d.coexisting}", "met"))
     return out
 
 
@@ -86,6 +109,8 @@ def _assessment(a: AssessmentView, view: ReportView) -> list[Line]:
     flag = f"  [{t.word('verification', 'UNVERIFIED')}]" if a.verdict_unverified else ""
     out.append((f"{t('report.verdict')}: {a.symbol} {a.verdict}{flag}", a.status))
     out.append((f"{a.kind} · {t('report.version')}: {a.version} · {tag}", "dim"))
+    if a.distance:
+        out.append((f"  {a.distance}", "undetermined"))
     out.append((f"{t('report.robustness')}:", "section"))
     for alt in a.alternatives:
         text = f"  ⚠ {alt.sentence}"
