@@ -75,14 +75,20 @@ def _emit(text: str, output: Path | None) -> None:
 
 @app.command()
 def evaluate(
-    path: Annotated[Path, typer.Argument(help="A case file (.json/.yaml), note (.txt), FHIR bundle or Phenopacket.")],
+    path: Annotated[
+        Path,
+        typer.Argument(help="A case file (.json/.yaml), note (.txt), FHIR bundle or Phenopacket."),
+    ],
     criteria: Annotated[
-        str | None, typer.Option("--criteria", "-c", help="Comma-separated criteria ids (default: all).")
+        str | None,
+        typer.Option("--criteria", "-c", help="Comma-separated criteria ids (default: all)."),
     ] = None,
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="text, json, markdown or html.")
     ] = "text",
-    lang: Annotated[str, typer.Option("--lang", "-l", help="Report language: en, ja or zh.")] = "en",
+    lang: Annotated[
+        str, typer.Option("--lang", "-l", help="Report language: en, ja or zh.")
+    ] = "en",
     param: Annotated[
         list[str] | None,
         typer.Option("--param", "-p", help="Parameter override NAME=VALUE (repeatable)."),
@@ -163,8 +169,12 @@ def criteria_list(
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
-            str(r["id"]), str(r["title"]), str(r["version"]), str(r["thresholds"]),
-            str(r["unverified"]), str(r["source"]),
+            str(r["id"]),
+            str(r["title"]),
+            str(r["version"]),
+            str(r["thresholds"]),
+            str(r["unverified"]),
+            str(r["source"]),
         )
     Console(width=160).print(table)
 

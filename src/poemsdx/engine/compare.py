@@ -123,9 +123,7 @@ def _qualitative_vs_limit(
     return U, f"{shown}: no value to compare with {multiple:g} × the limit"
 
 
-def compare_to_value(
-    facts: Facts, m: Measurement, threshold: Threshold
-) -> tuple[Truth, str]:
+def compare_to_value(facts: Facts, m: Measurement, threshold: Threshold) -> tuple[Truth, str]:
     """``m`` against an absolute threshold, converting units (molar via the catalogue)."""
     label = facts.kb.label(m.concept)
     shown = describe_value(m, label)

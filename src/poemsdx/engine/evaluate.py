@@ -37,6 +37,20 @@ FeatureFn = Callable[[Facts], tuple[Truth, list[str], list[Support]]]
 FEATURES: dict[str, FeatureFn] = {}
 
 
+# Modules that register features when imported; loaded on first use to avoid import cycles.
+FEATURE_MODULES = ("poemsdx.ncs",)
+
+
+def feature(name: str) -> FeatureFn | None:
+    """The computed feature ``name``, loading the feature modules if needed."""
+    if name not in FEATURES:
+        import importlib
+
+        for module in FEATURE_MODULES:
+            importlib.import_module(module)
+    return FEATURES.get(name)
+
+
 def register_feature(name: str) -> Callable[[FeatureFn], FeatureFn]:
     """Register a computed feature usable as ``{feature: name}`` in criteria files."""
 
@@ -148,11 +162,11 @@ class Evaluator:
         cases = dict(n.cases)
         if value not in cases:
             allowed = ", ".join(cases)
-            raise InputError(f"'{value}' is not a value of parameter '{n.param}'; allowed: {allowed}")
+            raise InputError(
+                f"'{value}' is not a value of parameter '{n.param}'; allowed: {allowed}"
+            )
         kid = self.node(cases[value], crit, items)
-        return NodeResult(
-            "param", kid.truth, n.label, [kid], param=(n.param, value), path=n.path
-        )
+        return NodeResult("param", kid.truth, n.label, [kid], param=(n.param, value), path=n.path)
 
     def _points(self, n: ast.Points, crit: CriteriaSet, items: dict[str, NodeResult]) -> NodeResult:
         low = high = 0.0
@@ -177,14 +191,25 @@ class Evaluator:
                     d.label or {"en": d.id},
                     children,
                     points=(d_low, d_high),
-                    detail=[f"{fmt(d_low)}–{fmt(d_high)} points" if d_low != d_high else f"{fmt(d_low)} points"],
+                    detail=[
+                        f"{fmt(d_low)}–{fmt(d_high)} points"
+                        if d_low != d_high
+                        else f"{fmt(d_low)} points"
+                    ],
                 )
             )
         truth = T if low >= n.threshold else F if high < n.threshold else U
         detail = [f"points {fmt(low)}–{fmt(high)} (threshold {fmt(n.threshold)})"]
         return NodeResult(
-            "points", truth, n.label, kids, points=(low, high), detail=detail, path=n.path,
-            threshold=f"≥ {fmt(n.threshold)} points", target=n.threshold,
+            "points",
+            truth,
+            n.label,
+            kids,
+            points=(low, high),
+            detail=detail,
+            path=n.path,
+            threshold=f"≥ {fmt(n.threshold)} points",
+            target=n.threshold,
         )
 
     # -- atoms ----------------------------------------------------------------------------
@@ -203,9 +228,9 @@ class Evaluator:
             "finding", fact.truth, label, concept=n.concept, evidence=evidence, path=n.path
         )
 
-    def _usable(self, concept: str, specimens: tuple[str, ...]) -> tuple[
-        list[tuple[int, Measurement]], list[str]
-    ]:
+    def _usable(
+        self, concept: str, specimens: tuple[str, ...]
+    ) -> tuple[list[tuple[int, Measurement]], list[str]]:
         """Measurements an atom may use; values it may not use are named, not dropped."""
         c = self.kb.concepts.get(concept)
         all_values = self.facts.measurements(concept, (), "any")
@@ -235,9 +260,7 @@ class Evaluator:
         for i, m in chosen:
             if th.limit:
                 off = (th.offset, th.unit) if th.offset is not None and th.unit else None
-                t, text = compare_to_limit(
-                    self.facts, m, th.comparator, th.limit, th.multiple, off
-                )
+                t, text = compare_to_limit(self.facts, m, th.comparator, th.limit, th.multiple, off)
             else:
                 t, text = compare_to_value(self.facts, m, th)
             truths.append(t)
@@ -247,9 +270,15 @@ class Evaluator:
         spec = f"{'/'.join(n.specimens)} " if n.specimens else ""
         label = n.label or {"en": f"{spec}{self.kb.label(n.concept)} {th.describe()}"}
         return NodeResult(
-            "lab", truth, label, concept=n.concept, detail=notes,
+            "lab",
+            truth,
+            label,
+            concept=n.concept,
+            detail=notes,
             evidence=_evidence(support, self.facts) if self.detail else [],
-            threshold=th.describe(), provenance=n.provenance, path=n.path,
+            threshold=th.describe(),
+            provenance=n.provenance,
+            path=n.path,
         )
 
     def _result(
@@ -269,8 +298,13 @@ class Evaluator:
         if n.confirmed_by:
             wanted += f" (by {n.confirmed_by})"
         return NodeResult(
-            "result", truth, n.label or {"en": wanted}, concept=n.concept, detail=notes,
-            evidence=_evidence(support, self.facts), path=n.path,
+            "result",
+            truth,
+            n.label or {"en": wanted},
+            concept=n.concept,
+            detail=notes,
+            evidence=_evidence(support, self.facts),
+            path=n.path,
         )
 
     def _criteria(
@@ -282,7 +316,9 @@ class Evaluator:
         if n.categories:
             if other.status == "met" and other.category in n.categories:
                 truth = T
-            elif other.status == "not_met" or not set(n.categories) & set(other.reachable_categories):
+            elif other.status == "not_met" or not set(n.categories) & set(
+                other.reachable_categories
+            ):
                 truth = F
             else:
                 truth = U
@@ -290,8 +326,12 @@ class Evaluator:
             truth = {"met": T, "not_met": F, "undetermined": U}[other.status]
         cat = f" ({other.category})" if other.category else ""
         return NodeResult(
-            "criteria", truth, n.label or other.title, criteria_id=n.criteria_id,
-            detail=[f"{other.criteria_id}: {other.status.replace('_', ' ')}{cat}"], path=n.path,
+            "criteria",
+            truth,
+            n.label or other.title,
+            criteria_id=n.criteria_id,
+            detail=[f"{other.criteria_id}: {other.status.replace('_', ' ')}{cat}"],
+            path=n.path,
         )
 
     def _patient(
@@ -312,20 +352,30 @@ class Evaluator:
             truth, detail = (T if holds else F), [f"age {fmt(p.age)}"]
         label = n.label or {"en": f"age {th.describe()}"}
         return NodeResult(
-            "patient", truth, label, detail=detail, provenance=n.provenance,
-            threshold=th.describe(), path=n.path,
+            "patient",
+            truth,
+            label,
+            detail=detail,
+            provenance=n.provenance,
+            threshold=th.describe(),
+            path=n.path,
         )
 
     def _feature(
         self, n: ast.FeatureAtom, crit: CriteriaSet, items: dict[str, NodeResult]
     ) -> NodeResult:
-        fn = FEATURES.get(n.feature)
+        fn = feature(n.feature)
         if fn is None:
             raise EngineError(f"unknown feature '{n.feature}'")
         truth, detail, support = fn(self.facts)
         return NodeResult(
-            "feature", truth, n.label or {"en": n.feature.replace("_", " ")}, detail=detail,
-            evidence=_evidence(support, self.facts), provenance=n.provenance, path=n.path,
+            "feature",
+            truth,
+            n.label or {"en": n.feature.replace("_", " ")},
+            detail=detail,
+            evidence=_evidence(support, self.facts),
+            provenance=n.provenance,
+            path=n.path,
             concept=n.feature,
         )
 
@@ -363,7 +413,9 @@ class Evaluator:
                     r.provenance = c.provenance
                 cats.append(CategoryResult(c.id, c.label, r.truth, r))
             tree = NodeResult(
-                "categories", any_of(c.truth for c in cats), crit.header.title,
+                "categories",
+                any_of(c.truth for c in cats),
+                crit.header.title,
                 [_labelled(c) for c in cats],
             )
         else:
@@ -453,7 +505,12 @@ class Evaluator:
                 alt = other.assess_set(crit, with_alternatives=False, detail=False)
                 out.append(
                     Alternative(
-                        name, value, vspec.label, alt.status, alt.category, vspec.verification,
+                        name,
+                        value,
+                        vspec.label,
+                        alt.status,
+                        alt.category,
+                        vspec.verification,
                         [t.id for t in alt.next_tests],
                     )
                 )
@@ -492,7 +549,9 @@ class Evaluator:
                 )
                 tests = [t.id for t in other.next_tests] if other else []
                 label = (node.label or {}).get("en", node.criteria_id)
-                found[(item, None, node.criteria_id)] = Missing(label, item, None, node.criteria_id, tests)
+                found[(item, None, node.criteria_id)] = Missing(
+                    label, item, None, node.criteria_id, tests
+                )
                 return
             for k in node.children:
                 visit(k, item)
@@ -575,9 +634,9 @@ def _match_result(
             return U, f"{shown}: not confirmed by {n.confirmed_by}"
         return T, shown
     needs = getattr(concept, "negative_needs_method", None) or []
-    if result == "negative" and n.result == "positive" and needs:
-        if not any(_confirmed(m, meth) for meth in needs):
-            return U, f"{shown}: a negative result counts only by {' or '.join(needs)}"
+    confirmed = any(_confirmed(m, meth) for meth in needs)
+    if result == "negative" and n.result == "positive" and needs and not confirmed:
+        return U, f"{shown}: a negative result counts only by {' or '.join(needs)}"
     return F, shown
 
 

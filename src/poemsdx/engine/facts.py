@@ -88,7 +88,9 @@ class Facts:
                 chosen[key] = pair
         return sorted(chosen.values(), key=lambda p: self.timeline.sort_key(p[1].time))
 
-    def fallback_range(self, concept: str, specimen: str | None) -> tuple[ReferenceRange, str] | None:
+    def fallback_range(
+        self, concept: str, specimen: str | None
+    ) -> tuple[ReferenceRange, str] | None:
         """The catalogue's default range for a specimen and the patient's sex, with source."""
         c = self.kb.concepts.get(concept)
         if c is None:

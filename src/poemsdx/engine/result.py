@@ -201,7 +201,9 @@ class Assessment:
             "status": self.status,
             "category": self.category,
             "category_label": self.category_label,
-            "category_source": self.category_provenance.source if self.category_provenance else None,
+            "category_source": self.category_provenance.source
+            if self.category_provenance
+            else None,
             "category_verification": (
                 self.category_provenance.verification if self.category_provenance else None
             ),

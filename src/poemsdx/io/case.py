@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,9 @@ def load_case(path: str | Path, kb: Knowledge, *, lenient: bool = False) -> Case
     try:
         size = p.stat().st_size
         if size > MAX_CASE_BYTES:
-            raise InputError(f"file is {size:,} bytes; the limit is {MAX_CASE_BYTES:,}", Location(str(p)))
+            raise InputError(
+                f"file is {size:,} bytes; the limit is {MAX_CASE_BYTES:,}", Location(str(p))
+            )
         raw = p.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror or exc}", Location(str(p))) from exc
@@ -114,7 +116,6 @@ def check_case(
     lenient: bool = False,
 ) -> None:
     """Check a case against the knowledge base; raise the first problem as ``InputError``."""
-    from ..units import dimension, is_compatible, parse_unit
 
     def where(*path: str | int) -> Location:
         if data is not None:
@@ -153,41 +154,52 @@ def check_case(
                 where("observations", i, "kind"),
             )
         if isinstance(obs, Measurement):
-            if concept.kind != "measurement":
-                raise InputError(
-                    f"'{obs.concept}' is a {concept.kind}, not a measurement; use kind: finding",
-                    where("observations", i, "kind"),
-                )
-            if obs.specimen and concept.specimens and obs.specimen not in concept.specimens:
-                raise InputError(
-                    f"specimen '{obs.specimen}' does not fit {obs.concept}; expected one of"
-                    f" {', '.join(concept.specimens)}",
-                    where("observations", i, "specimen"),
-                )
-            if concept.specimen_required and obs.specimen is None and not lenient:
-                raise InputError(
-                    f"{kb.label(obs.concept)} has no specimen: serum and plasma values differ"
-                    " about tenfold, so it cannot be judged; add specimen: serum or plasma",
-                    where("observations", i),
-                )
-            for field, unit in (("unit", obs.unit), ("reference_range", obs.reference_range and obs.reference_range.unit)):
-                if not unit:
-                    continue
-                try:
-                    parse_unit(unit)
-                except UnitError as exc:
-                    raise InputError(exc.message, where("observations", i, field)) from exc
-                if concept.unit and not is_compatible(unit, concept.unit):
-                    if concept.molar_mass_g_per_mol is None or not _molar_ok(unit, concept.unit):
-                        raise InputError(
-                            f"unit '{unit}' does not fit {obs.concept} ({dimension(unit)});"
-                            f" expected a {dimension(concept.unit)} such as {concept.unit}",
-                            where("observations", i, field),
-                        )
-            if obs.value is not None and obs.unit and obs.unit.strip() == "%" and obs.value > 100:
-                raise InputError(
-                    f"a percentage cannot exceed 100, got {obs.value}", where("observations", i, "value")
-                )
+            _check_measurement(obs, kb, lambda *p, i=i: where("observations", i, *p), lenient)
+
+
+def _check_measurement(
+    obs: Measurement, kb: Knowledge, where: Callable[..., Location], lenient: bool
+) -> None:
+    """Kind, specimen and units of one measurement against its concept."""
+    from ..units import dimension, is_compatible, parse_unit
+
+    concept = kb.concepts[obs.concept]
+    if concept.kind != "measurement":
+        raise InputError(
+            f"'{obs.concept}' is a {concept.kind}, not a measurement; use kind: finding",
+            where("kind"),
+        )
+    if obs.specimen and concept.specimens and obs.specimen not in concept.specimens:
+        raise InputError(
+            f"specimen '{obs.specimen}' does not fit {obs.concept}; expected one of"
+            f" {', '.join(concept.specimens)}",
+            where("specimen"),
+        )
+    if concept.specimen_required and obs.specimen is None and not lenient:
+        raise InputError(
+            f"{kb.label(obs.concept)} has no specimen: serum and plasma values differ"
+            " about tenfold, so it cannot be judged; add specimen: serum or plasma",
+            where(),
+        )
+    range_unit = obs.reference_range.unit if obs.reference_range else None
+    for field, unit in (("unit", obs.unit), ("reference_range", range_unit)):
+        if not unit:
+            continue
+        try:
+            parse_unit(unit)
+        except UnitError as exc:
+            raise InputError(exc.message, where(field)) from exc
+        if concept.unit is None or is_compatible(unit, concept.unit):
+            continue
+        if concept.molar_mass_g_per_mol is not None and _molar_ok(unit, concept.unit):
+            continue
+        raise InputError(
+            f"unit '{unit}' does not fit {obs.concept} ({dimension(unit)});"
+            f" expected a {dimension(concept.unit)} such as {concept.unit}",
+            where(field),
+        )
+    if obs.value is not None and obs.unit and obs.unit.strip() == "%" and obs.value > 100:
+        raise InputError(f"a percentage cannot exceed 100, got {obs.value}", where("value"))
 
 
 def _molar_ok(unit: str, concept_unit: str) -> bool:
@@ -203,6 +215,8 @@ def _molar_ok(unit: str, concept_unit: str) -> bool:
 def _check_event(ev: Event, kb: Knowledge, loc: Location) -> None:
     c = kb.concepts.get(ev.concept)
     if c is None:
-        raise InputError(f"unknown treatment '{ev.concept}'{_suggest(ev.concept, list(kb.concepts))}", loc)
+        raise InputError(
+            f"unknown treatment '{ev.concept}'{_suggest(ev.concept, list(kb.concepts))}", loc
+        )
     if c.kind not in ("treatment", "procedure"):
         raise InputError(f"'{ev.concept}' is a {c.kind}, not a treatment or procedure", loc)

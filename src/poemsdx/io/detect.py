@@ -47,7 +47,9 @@ def read_input(path: Path, kb: Knowledge, *, lenient: bool = False) -> Case:
     if suffix in CASE_SUFFIXES:
         return load_case(path, kb, lenient=lenient)
     allowed = ", ".join((*CASE_SUFFIXES, *TEXT_SUFFIXES))
-    raise InputError(f"unknown file type '{suffix or path.name}'; expected one of {allowed}", Location(str(path)))
+    raise InputError(
+        f"unknown file type '{suffix or path.name}'; expected one of {allowed}", Location(str(path))
+    )
 
 
 def _read_text(path: Path, kb: Knowledge) -> Case:

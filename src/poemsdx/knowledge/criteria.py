@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from ..engine import ast
 from ..errors import KnowledgeError
@@ -80,11 +80,14 @@ class _Parser:
             if key in data:
                 return handler(self, data, path)
         raise self.fail(
-            f"not a rule: none of {', '.join(self._handlers)} is given (keys: {', '.join(map(str, data))})",
+            f"not a rule: none of {', '.join(self._handlers)} is given"
+            f" (keys: {', '.join(map(str, data))})",
             path,
         )
 
-    def _check_keys(self, data: Mapping[str, Any], allowed: set[str], path: list[str | int]) -> None:
+    def _check_keys(
+        self, data: Mapping[str, Any], allowed: set[str], path: list[str | int]
+    ) -> None:
         for key in data:
             if key not in allowed | {"label"}:
                 raise self.fail(
@@ -102,7 +105,9 @@ class _Parser:
             return {str(k): str(v) for k, v in label.items()}
         raise self.fail("a label is a string or a mapping with an 'en' entry", [*path, "label"])
 
-    def _list(self, data: Mapping[str, Any], key: str, path: list[str | int]) -> tuple[ast.Node, ...]:
+    def _list(
+        self, data: Mapping[str, Any], key: str, path: list[str | int]
+    ) -> tuple[ast.Node, ...]:
         value = data[key]
         if not isinstance(value, list) or not value:
             raise self.fail(f"'{key}' needs a non-empty list of rules", [*path, key])
@@ -173,8 +178,12 @@ class _Parser:
                 if "when" not in o:
                     raise self.fail("an option needs 'when': the rule that earns the points", op)
                 prov = self._provenance(o, op, required=True)
-                options.append(ast.PointsOption(float(pts), self.node(o["when"], [*op, "when"]), prov))
-            domains.append(ast.PointsDomain(str(d.get("id", i)), self._label(d, dp), tuple(options)))
+                options.append(
+                    ast.PointsOption(float(pts), self.node(o["when"], [*op, "when"]), prov)
+                )
+            domains.append(
+                ast.PointsDomain(str(d.get("id", i)), self._label(d, dp), tuple(options))
+            )
         return ast.Points(float(threshold), tuple(domains), **self._common(data, path))
 
     def _item(self, data: Mapping[str, Any], path: list[str | int]) -> ast.Node:
@@ -236,7 +245,7 @@ class _Parser:
         given = [c for c in _COMPARATORS if c in data]
         if len(given) != 1:
             raise self.fail(f"give exactly one of {', '.join(_COMPARATORS)}", path)
-        comp = given[0]
+        comp = cast(ast.Comparator, given[0])
         spec = data[comp]
         tp = [*path, comp]
         if not isinstance(spec, Mapping):
@@ -273,7 +282,11 @@ class _Parser:
         if not isinstance(spec, Mapping) or set(spec) != {"value", "unit"}:
             raise self.fail("'offset' is {value: N, unit: U} (negative N for below)", path)
         value, unit = spec["value"], spec["unit"]
-        if not isinstance(value, int | float) or isinstance(value, bool) or not isinstance(unit, str):
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or not isinstance(unit, str)
+        ):
             raise self.fail("'offset' needs a number and a unit", path)
         return float(value), unit
 
@@ -314,7 +327,9 @@ class _Parser:
         if attr not in ("age", "sex"):
             raise self.fail(f"unknown patient attribute '{attr}'; allowed: age, sex", path)
         if attr == "sex":
-            return ast.PatientAtom("sex", equals=str(data.get("equals")), **self._common(data, path))
+            return ast.PatientAtom(
+                "sex", equals=str(data.get("equals")), **self._common(data, path)
+            )
         return ast.PatientAtom(
             "age",
             threshold=self._threshold(data, path),
@@ -328,7 +343,9 @@ class _Parser:
         return ast.FeatureAtom(str(data["feature"]), prov, **self._common(data, path))
 
     # Order matters: 'lab' and 'patient' nodes may also carry an 'at_least' comparator.
-    _handlers: dict[str, Callable[[_Parser, Mapping[str, Any], list[str | int]], ast.Node]] = {
+    _handlers: ClassVar[
+        dict[str, Callable[[_Parser, Mapping[str, Any], list[str | int]], ast.Node]]
+    ] = {
         "lab": _lab,
         "patient": _patient,
         "all": _all,

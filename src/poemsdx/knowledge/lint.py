@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from ..errors import KnowledgeError, Location
 from .criteria import parse_criteria, parse_fragments
 from .references import check_references
@@ -15,7 +17,11 @@ from .registry import Knowledge, load_knowledge
 from .schema import LANGUAGES, ConceptFile, ParameterFile, TestFile, validate
 from .yamlload import load_yaml
 
-_FILES = {"concepts.yaml": ConceptFile, "parameters.yaml": ParameterFile, "tests.yaml": TestFile}
+_FILES: dict[str, type[BaseModel]] = {
+    "concepts.yaml": ConceptFile,
+    "parameters.yaml": ParameterFile,
+    "tests.yaml": TestFile,
+}
 
 
 def lint_knowledge(root: str | Path | None = None) -> list[KnowledgeError]:
@@ -36,7 +42,9 @@ def lint_knowledge(root: str | Path | None = None) -> list[KnowledgeError]:
     frag_path = folder / "criteria" / "_fragments.yaml"
     if frag_path.exists():
         try:
-            fragments = parse_fragments(load_yaml(frag_path.read_text("utf-8"), str(frag_path)), str(frag_path))
+            fragments = parse_fragments(
+                load_yaml(frag_path.read_text("utf-8"), str(frag_path)), str(frag_path)
+            )
         except KnowledgeError as exc:
             problems.append(exc)
     for path in sorted((folder / "criteria").glob("*.yaml")):

@@ -6,7 +6,7 @@ the first).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,11 +40,14 @@ def _check_differential(kb: Knowledge) -> Iterator[KnowledgeError]:
     for disease, sets in diff.diseases.items():
         c = kb.concepts.get(disease)
         if c is None or c.kind != "disease":
-            yield KnowledgeError(f"'{disease}' is not a disease concept", _loc(kb, rel, ["diseases", disease]))
+            yield KnowledgeError(
+                f"'{disease}' is not a disease concept", _loc(kb, rel, ["diseases", disease])
+            )
         for cid in sets:
             if cid not in kb.criteria:
                 yield KnowledgeError(
-                    f"unknown criteria set '{cid}'", _loc(kb, rel, ["diseases", disease, "criteria"])
+                    f"unknown criteria set '{cid}'",
+                    _loc(kb, rel, ["diseases", disease, "criteria"]),
                 )
     for i, d in enumerate(diff.discriminators):
         for key, names in (("favours", d.favours), ("disfavours", d.disfavours)):
@@ -52,19 +55,24 @@ def _check_differential(kb: Knowledge) -> Iterator[KnowledgeError]:
                 c = kb.concepts.get(name)
                 if c is None or c.kind != "disease":
                     yield KnowledgeError(
-                        f"'{name}' is not a disease concept", _loc(kb, rel, ["discriminators", i, key])
+                        f"'{name}' is not a disease concept",
+                        _loc(kb, rel, ["discriminators", i, key]),
                     )
         stack = [d.node]
         while stack:
             node = stack.pop()
             concept = getattr(node, "concept", None)
-            if isinstance(node, ast.FindingAtom | ast.LabAtom | ast.ResultAtom) and concept not in kb.concepts:
+            if (
+                isinstance(node, ast.FindingAtom | ast.LabAtom | ast.ResultAtom)
+                and concept not in kb.concepts
+            ):
                 yield KnowledgeError(
                     f"unknown concept '{concept}'", _loc(kb, rel, ["discriminators", i, "when"])
                 )
             if isinstance(node, ast.ItemRef):
                 yield KnowledgeError(
-                    "a discriminator cannot refer to items", _loc(kb, rel, ["discriminators", i, "when"])
+                    "a discriminator cannot refer to items",
+                    _loc(kb, rel, ["discriminators", i, "when"]),
                 )
             stack.extend(ast.children(node))
 
@@ -197,7 +205,14 @@ def _check_criteria(kb: Knowledge, crit: CriteriaSet) -> Iterator[KnowledgeError
                     node,
                 )
             if node.param not in crit.header.parameters and not node.path.startswith("fragment:"):
-                yield err(f"parameter '{node.param}' is used but not declared in 'parameters'", node)
+                yield err(
+                    f"parameter '{node.param}' is used but not declared in 'parameters'", node
+                )
+        if isinstance(node, ast.FeatureAtom):
+            from ..engine.evaluate import FEATURES, feature
+
+            if feature(node.feature) is None:
+                yield err(f"unknown feature '{node.feature}'; known: {', '.join(FEATURES)}", node)
         if isinstance(node, ast.CriteriaAtom):
             other = kb.criteria.get(node.criteria_id)
             if other is None:
@@ -210,23 +225,26 @@ def _check_criteria(kb: Knowledge, crit: CriteriaSet) -> Iterator[KnowledgeError
 
 
 def _item_has_tests(crit: CriteriaSet, node: ast.Node) -> bool:
-    return any(item.tests and node.path.startswith(f"items.{iid}.") for iid, item in crit.items.items())
+    return any(
+        item.tests and node.path.startswith(f"items.{iid}.") for iid, item in crit.items.items()
+    )
 
 
-def _check_unit(kb: Knowledge, node: ast.LabAtom, err: object) -> Iterator[KnowledgeError]:
+def _check_unit(
+    kb: Knowledge, node: ast.LabAtom, err: Callable[[str, ast.Node], KnowledgeError]
+) -> Iterator[KnowledgeError]:
     from ..units import is_compatible, parse_unit
 
-    make = err  # type: ignore[assignment]
     unit = node.threshold.unit
     assert unit is not None
     try:
         parse_unit(unit)
     except UnitError as exc:
-        yield make(exc.message, node)  # type: ignore[operator]
+        yield err(exc.message, node)
         return
     c = kb.concepts[node.concept]
     if c.unit and not is_compatible(unit, c.unit) and c.molar_mass_g_per_mol is None:
-        yield make(f"threshold unit '{unit}' does not fit '{node.concept}' (measured in {c.unit})", node)  # type: ignore[operator]
+        yield err(f"threshold unit '{unit}' does not fit '{node.concept}' (in {c.unit})", node)
 
 
 def _check_criteria_cycles(kb: Knowledge) -> Iterator[KnowledgeError]:

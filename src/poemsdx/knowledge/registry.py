@@ -202,10 +202,14 @@ def _load_unchecked(root: Path) -> Knowledge:
         return data
 
     concepts = validate(ConceptFile, read("concepts.yaml"), str(root / "concepts.yaml")).concepts
-    params = validate(ParameterFile, read("parameters.yaml"), str(root / "parameters.yaml")).parameters
+    params = validate(
+        ParameterFile, read("parameters.yaml"), str(root / "parameters.yaml")
+    ).parameters
     tests = validate(TestFile, read("tests.yaml"), str(root / "tests.yaml")).tests
     frag_rel = "criteria/_fragments.yaml"
-    fragments = parse_fragments(read(frag_rel), str(root / frag_rel)) if (root / frag_rel).exists() else {}
+    fragments = (
+        parse_fragments(read(frag_rel), str(root / frag_rel)) if (root / frag_rel).exists() else {}
+    )
     criteria: dict[str, CriteriaSet] = {}
     for path in sorted((root / "criteria").glob("*.yaml")):
         if path.name.startswith("_"):
@@ -231,6 +235,13 @@ def _load_unchecked(root: Path) -> Knowledge:
         else None
     )
     return Knowledge(
-        concepts, params, tests, criteria, fragments, digest.hexdigest()[:12], str(root),
-        differential, raw,
+        concepts,
+        params,
+        tests,
+        criteria,
+        fragments,
+        digest.hexdigest()[:12],
+        str(root),
+        differential,
+        raw,
     )

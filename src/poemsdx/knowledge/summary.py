@@ -40,21 +40,29 @@ def thresholds(crit: CriteriaSet) -> list[ThresholdInfo]:
         if isinstance(node, ast.LabAtom):
             spec = "/".join(node.specimens) + " " if node.specimens else ""
             text = f"{spec}{node.concept} {node.threshold.describe()}"
-            out.append(ThresholdInfo(node.path, text, node.provenance.source, node.provenance.verification))
+            out.append(
+                ThresholdInfo(node.path, text, node.provenance.source, node.provenance.verification)
+            )
         elif isinstance(node, ast.PatientAtom) and node.provenance and node.threshold:
             text = f"age {node.threshold.describe()}"
-            out.append(ThresholdInfo(node.path, text, node.provenance.source, node.provenance.verification))
+            out.append(
+                ThresholdInfo(node.path, text, node.provenance.source, node.provenance.verification)
+            )
         elif isinstance(node, ast.Points):
             for d in node.domains:
                 for o in d.options:
                     if o.provenance:
                         text = f"{d.id}: {o.points:g} points"
                         out.append(
-                            ThresholdInfo(node.path, text, o.provenance.source, o.provenance.verification)
+                            ThresholdInfo(
+                                node.path, text, o.provenance.source, o.provenance.verification
+                            )
                         )
         elif isinstance(node, ast.FeatureAtom) and node.provenance:
             out.append(
-                ThresholdInfo(node.path, node.feature, node.provenance.source, node.provenance.verification)
+                ThresholdInfo(
+                    node.path, node.feature, node.provenance.source, node.provenance.verification
+                )
             )
     for cat in crit.categories:
         if cat.provenance:
@@ -125,7 +133,8 @@ def _atom(node: ast.Node) -> str:
         cats = f" ({', '.join(node.categories)})" if node.categories else ""
         return f"criteria {node.criteria_id} met{cats}"
     if isinstance(node, ast.PatientAtom):
-        return f"patient {node.attribute} {node.threshold.describe() if node.threshold else node.equals}"
+        rule = node.threshold.describe() if node.threshold else node.equals
+        return f"patient {node.attribute} {rule}"
     if isinstance(node, ast.FeatureAtom):
         return f"feature {node.feature}"
     if isinstance(node, ast.Constant):

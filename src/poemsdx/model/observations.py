@@ -24,8 +24,16 @@ Specimen = Literal[
     "serum", "plasma", "blood", "urine", "csf", "bone_marrow", "tissue", "lymph_node"
 ]
 Nerve = Literal[
-    "median", "ulnar", "radial", "tibial", "peroneal", "sural", "superficial_peroneal",
-    "musculocutaneous", "axillary", "femoral",
+    "median",
+    "ulnar",
+    "radial",
+    "tibial",
+    "peroneal",
+    "sural",
+    "superficial_peroneal",
+    "musculocutaneous",
+    "axillary",
+    "femoral",
 ]
 HeavyChain = Literal["IgG", "IgA", "IgM", "IgD", "IgE"]
 LightChain = Literal["kappa", "lambda"]

@@ -1,4 +1,4 @@
-"""Differential diagnosis: which diseases fit, which co-exist, and the features that tell them apart."""
+"""Differential diagnosis: which diseases fit, which co-exist, and what tells them apart."""
 
 from .differential import DifferentialPanel, DiseaseRow, FeatureHit, build_panel
 

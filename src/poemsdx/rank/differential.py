@@ -84,7 +84,11 @@ def _fire(evaluator: Evaluator, disc: Discriminator, host: CriteriaSet) -> Featu
         return None
     evidence = [e for n in result.walk() for e in n.evidence]
     return FeatureHit(
-        disc.id, disc.label, disc.figure, disc.provenance.source, disc.provenance.verification,
+        disc.id,
+        disc.label,
+        disc.figure,
+        disc.provenance.source,
+        disc.provenance.verification,
         evidence,
     )
 
@@ -98,18 +102,18 @@ def build_panel(evaluator: Evaluator, assessments: list[Assessment]) -> Differen
     by_id = {a.criteria_id: a for a in assessments}
     rows: dict[str, DiseaseRow] = {}
     for disease, set_ids in diff.diseases.items():
-        sets = [
-            (cid, by_id[cid].status, by_id[cid].category)
-            for cid in set_ids
-            if cid in by_id
-        ]
+        sets = [(cid, by_id[cid].status, by_id[cid].category) for cid in set_ids if cid in by_id]
         if not sets:
             sets = [
                 (cid, a.status, a.category)
                 for cid in set_ids
-                for a in [evaluator.assess_set(kb.criteria[cid], with_alternatives=False, detail=False)]
+                for a in [
+                    evaluator.assess_set(kb.criteria[cid], with_alternatives=False, detail=False)
+                ]
             ]
-        rows[disease] = DiseaseRow(disease, kb.names(disease), _status([s for _, s, _ in sets]), sets)
+        rows[disease] = DiseaseRow(
+            disease, kb.names(disease), _status([s for _, s, _ in sets]), sets
+        )
     host = next(iter(kb.criteria.values()))  # discriminators use no items or parameters
     for disc in diff.discriminators:
         hit = _fire(evaluator, disc, host)

@@ -39,10 +39,14 @@ class DifferentialView:
 
 def _feature(hit: FeatureHit, t: Locale) -> FeatureView:
     evidence = [e.text for e in hit.evidence][:3]
-    return FeatureView(t.text(hit.label, hit.id), t.text(hit.figure), hit.source, hit.verification, evidence)
+    return FeatureView(
+        t.text(hit.label, hit.id), t.text(hit.figure), hit.source, hit.verification, evidence
+    )
 
 
-def build_differential(panel: DifferentialPanel | None, kb: Knowledge, t: Locale) -> DifferentialView | None:
+def build_differential(
+    panel: DifferentialPanel | None, kb: Knowledge, t: Locale
+) -> DifferentialView | None:
     if panel is None:
         return None
     rows = []
@@ -63,5 +67,7 @@ def build_differential(panel: DifferentialPanel | None, kb: Knowledge, t: Locale
             )
         )
     met = [row.label for row in rows if row.status == "met"]
-    coexisting = t("differential.coexisting", diseases=t("sep.list").join(met)) if len(met) > 1 else None
+    coexisting = (
+        t("differential.coexisting", diseases=t("sep.list").join(met)) if len(met) > 1 else None
+    )
     return DifferentialView(rows, coexisting)

@@ -96,7 +96,9 @@ def _differential(view: ReportView) -> list[Line]:
         ):
             for h in hits:
                 tag = t.word("verification", h.verification)
-                out.append((f"      {sign} {word}: {h.label} — {h.figure} [{h.source}; {tag}]", None))
+                out.append(
+                    (f"      {sign} {word}: {h.label} — {h.figure} [{h.source}; {tag}]", None)
+                )
     if d.coexisting:
         out.append((f"  {d.coexisting}", "met"))
     return out
