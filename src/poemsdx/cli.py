@@ -115,6 +115,42 @@ def evaluate(
 
 
 @app.command()
+def export(
+    path: Annotated[
+        Path,
+        typer.Argument(help="A case file (.json/.yaml), note (.txt), FHIR bundle or Phenopacket."),
+    ],
+    to: Annotated[str, typer.Option("--to", "-t", help="fhir (an R4 Bundle) or phenopacket (v2).")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the export to this file.")
+    ] = None,
+) -> None:
+    """Evaluate one case and export it, with its assessments, as FHIR R4 or a Phenopacket."""
+    from .evaluation import evaluate as run
+    from .io.detect import read_input
+    from .knowledge.registry import load_knowledge
+
+    target = to.strip().lower()
+    if target not in ("fhir", "phenopacket"):
+        _fail(f"unknown export format '{to}'; allowed: fhir, phenopacket")
+    kb = load_knowledge()
+    case = read_input(path, kb)
+    result = run(case, kb=kb)
+    try:
+        if target == "fhir":
+            from .io.fhir import export_fhir
+
+            text = json.dumps(export_fhir(result, kb), ensure_ascii=False, indent=2) + "\n"
+        else:
+            from .io.phenopacket import export_phenopacket, phenopacket_json
+
+            text = phenopacket_json(export_phenopacket(result, kb))
+    except ModuleNotFoundError as exc:
+        _fail(f"export needs the interop extra ({exc.name} missing): pip install poemsdx[interop]")
+    _emit(text, output)
+
+
+@app.command()
 def lint(
     path: Annotated[
         Path | None, typer.Argument(help="A knowledge folder (default: the shipped one).")

@@ -5,9 +5,11 @@ only where they handle it differently::
 
     PoemsdxError
     ├── InputError              bad user input: a case file, a value, a unit, a parameter
-    │   └── UnitError           a unit that cannot be parsed or converted
+    │   ├── UnitError           a unit that cannot be parsed or converted
+    │   └── NotFoundError       an id (case, version, assessment) that is not in the registry
     ├── KnowledgeError          a knowledge file (YAML under data/) is malformed
-    └── EngineError             a criteria set cannot be evaluated as written
+    ├── EngineError             a criteria set cannot be evaluated as written
+    └── RegistryError           the case registry's database failed or is inconsistent
 
 Messages say what is wrong, where (``file:line:col``, a JSON path, a character offset)
 and what is allowed.
@@ -20,7 +22,9 @@ __all__ = [
     "InputError",
     "KnowledgeError",
     "Location",
+    "NotFoundError",
     "PoemsdxError",
+    "RegistryError",
     "UnitError",
 ]
 
@@ -78,3 +82,13 @@ class KnowledgeError(PoemsdxError):
 
 class EngineError(PoemsdxError):
     """A criteria set refers to something that cannot be evaluated."""
+
+
+class NotFoundError(InputError):
+    """An id that the registry does not hold (or holds only as deleted); a web layer maps it
+    to 404."""
+
+
+class RegistryError(PoemsdxError):
+    """The case registry's database cannot be reached, refused a change, or is inconsistent;
+    the driver's error is chained."""

@@ -55,7 +55,9 @@ class Facts:
         for i, obs in enumerate(case.observations):
             placement = self.timeline.place(obs.time)
             self.placements[i] = placement
-            if placement.phase != "before_treatment":
+            concept = kb.concepts.get(obs.concept)
+            response = concept is not None and concept.treatment_response
+            if placement.phase != "before_treatment" and not response:
                 self.later.append((i, obs))
                 continue
             if isinstance(obs, Finding):

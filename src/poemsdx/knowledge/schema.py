@@ -106,6 +106,9 @@ class Concept(Strict):
     disease_directed: bool | None = None
     molar_mass_g_per_mol: float | None = Field(default=None, gt=0)
     negative_needs_method: list[str] = []
+    # A response to treatment is observed after treatment by definition, so it stays
+    # usable outside the diagnostic window (e.g. the steroid response of ICDC).
+    treatment_response: bool = False
 
     @field_validator("names")
     @classmethod

@@ -20,9 +20,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from ..engine.logic import T, U
+from ..engine.logic import F, T, Truth, U
 from ..errors import InputError
-from ..model import NerveConduction
+from ..model import Finding, NerveConduction
 from .demyelination import ParameterName
 from .limits import NcsKnowledge, load_ncs_knowledge
 from .nerve import NerveResult, judge_row
@@ -36,6 +36,7 @@ from .rules import (
 )
 
 DEFAULT_RULES = "ean_pns_2021"
+CARPAL_TUNNEL = "carpal_tunnel_syndrome"
 
 
 @runtime_checkable
@@ -147,18 +148,22 @@ def analyze(
     *,
     rules: str = DEFAULT_RULES,
     knowledge: NcsKnowledge | None = None,
+    carpal_tunnel: Truth | None = None,
 ) -> NcsAnalysis:
     """Judge a nerve-conduction study.
 
     ``source`` is an engine ``Facts`` (its diagnostic-window rows), a ``Case`` (all its
     rows) or an iterable of ``NerveConduction`` rows or ``(index, row)`` pairs. ``rules``
     names a rule set of ``ncs_limits.yaml``: ``ean_pns_2021`` (default) or
-    ``efns_pns_2010``.
+    ``efns_pns_2010``. ``carpal_tunnel`` (whether carpal tunnel syndrome is present)
+    decides whether a median distal latency in range counts; by default it is read from the
+    case's ``carpal_tunnel_syndrome`` finding, and is unknown for bare rows.
     """
     kb = knowledge or load_ncs_knowledge()
     criteria = kb.criteria(rules)
     rows = _rows(source)
-    results = [judge_row(i, row, kb, criteria) for i, row in rows]
+    cts = carpal_tunnel if carpal_tunnel is not None else _carpal_tunnel(source)
+    results = [judge_row(i, row, kb, criteria, cts) for i, row in rows]
     protocol = kb.data.study_protocol
     motor = slots(results, "motor", protocol)
     sensory = slots(results, "sensory", protocol)
@@ -172,6 +177,22 @@ def analyze(
         sensory_abnormal_two_nerves=sensory_two_nerves(sensory),
         observations=observe(results, kb),
     )
+
+
+def _carpal_tunnel(source: Source) -> Truth:
+    """Carpal tunnel syndrome present / stated absent / unknown, from Facts or a Case."""
+    finding = getattr(source, "finding", None)
+    if isinstance(source, _HasRows) and callable(finding):
+        fact = finding(CARPAL_TUNNEL)
+        return fact.truth if isinstance(fact.truth, Truth) else U
+    if isinstance(source, _HasObservations):
+        states = {
+            o.status
+            for o in source.observations
+            if isinstance(o, Finding) and o.concept == CARPAL_TUNNEL
+        }
+        return T if "present" in states else F if "absent" in states else U
+    return U
 
 
 def _rows(source: Source) -> list[tuple[int | None, NerveConduction]]:

@@ -46,12 +46,8 @@ def _answer(verdict: Verdict, facts: Facts) -> tuple[Truth, list[str], list[Supp
         detail = ["no nerve-conduction rows in the diagnostic window", *verdict.detail]
     else:
         detail = list(verdict.detail)
-    support = [Support(r.row, _summary(r.name, verdict), r.index) for r in verdict.support]
+    support = [Support(r.row, r.summary(), r.index) for r in verdict.support]
     return verdict.truth, detail, support
-
-
-def _summary(name: str, verdict: Verdict) -> str:
-    return f"{name} nerve conduction ({verdict.truth.value})"
 
 
 @register_feature("ncs_motor_strongly_supportive")

@@ -66,6 +66,28 @@ class NerveResult:
             for n in ("distal_latency", "amplitude", "conduction_velocity")
         )
 
+    def summary(self) -> str:
+        """One line for evidence: what is abnormal in this row, with its percentages."""
+        if self.row.not_recordable:
+            return f"{self.name}: no response recorded"
+        if self.row.modality == "sensory":
+            bad = [
+                f"{label} {m.describe()}"
+                for label, m in (
+                    ("latency", self.measures["distal_latency"]),
+                    ("SNAP", self.measures["amplitude"]),
+                    ("CV", self.measures["conduction_velocity"]),
+                )
+                if m.abnormal is T
+            ]
+            if bad:
+                return f"{self.name}: " + "; ".join(bad) + " — outside normal limits"
+            return f"{self.name}: within normal limits"
+        hits = [p.text for p in self.parameters.values() if p.truth is T]
+        if hits:
+            return f"{self.name}: " + "; ".join(hits)
+        return f"{self.name}: no parameter in the demyelinating range"
+
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
             "nerve": self.row.nerve,
@@ -92,7 +114,11 @@ class NerveResult:
 
 
 def judge_row(
-    index: int | None, row: NerveConduction, kb: NcsKnowledge, rules: DemyelinationCriteria
+    index: int | None,
+    row: NerveConduction,
+    kb: NcsKnowledge,
+    rules: DemyelinationCriteria,
+    carpal_tunnel: Truth = U,
 ) -> NerveResult:
     """Measures, percentages and (motor) demyelinating parameters of one row."""
     amp_unit = kb.amplitude_unit(row)
@@ -129,7 +155,7 @@ def judge_row(
     block = _reduction(row)
     dispersion = _increase(row)
     tli = terminal_latency_index(row)
-    params = judge_parameters(row, measures, rules, block, dispersion)
+    params = judge_parameters(row, measures, rules, block, dispersion, carpal_tunnel)
     return NerveResult(index, row, measures, params, block, dispersion, tli, tuple(notes))
 
 

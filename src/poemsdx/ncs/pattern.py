@@ -4,9 +4,14 @@ Mauermann et al. (JNNP 2012; 138 POEMS vs 69 CIDP) found POEMS to have uniform s
 the intermediate nerve segments with less distal latency prolongation (a higher terminal
 latency index), less conduction block and temporal dispersion, more axonal loss (lower CMAP
 amplitudes) and no sural sparing. This module states, for one study, what it shows on each
-of these points, with the source — never a diagnosis. Where an observation "leans" one way
-the reason is spelled out; only the median TLI cut-off of 0.38 is a published number, the
-other groupings are descriptive.
+of these points, with the source — never a diagnosis.
+
+``leans`` is set only where the observation points one way with some strength: a median TLI
+against the published 0.38 cut-off; conduction block or temporal dispersion present (CIDP);
+sural sparing present (against POEMS); slowing confined to the distal or to the
+intermediate segments. Uniformity, axonal loss and the absence of block or of sural sparing
+differ between the groups on average but are common to both, so they are described without
+a leaning.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from .nerve import NerveResult
 
 Leaning = Literal["POEMS", "CIDP"]
 _UPPER = ("median", "ulnar", "radial")
+_CTS = "; a median neuropathy at the wrist (carpal tunnel syndrome) has the same effect"
+_CTS_TLI = "; carpal tunnel syndrome also lowers the median TLI"
 _LOWER = ("peroneal", "tibial")
 
 
@@ -102,7 +109,8 @@ def _tli(motor: Sequence[NerveResult], kb: NcsKnowledge) -> list[PatternObservat
                 f"{verb} {cut.at_least:g}; "
                 f"TLI ≥ {cut.at_least:g} favoured POEMS over CIDP (sensitivity "
                 f"{cut.sensitivity_percent:g}%, specificity {cut.specificity_percent:g}%). "
-                f"Formula: {spec.formula_verification}",
+                f"Formula: {spec.formula_verification}"
+                + (_CTS_TLI if r.row.nerve == "median" and not high else ""),
                 lean,
                 cut.source,
                 cut.verification,
@@ -174,11 +182,14 @@ def _segments(sl: _Slowing, source: str, ver: str) -> PatternObservation | None:
             " spared distal latencies is the pattern described in POEMS"
         )
     elif sl.distal and not sl.intermediate:
-        lean = "CIDP"
         text += (
             f" ({_names(sl.distal)}). Disproportionate distal slowing (distal accentuation) is"
             " more typical of CIDP, and of anti-MAG neuropathy, than of POEMS"
         )
+        if all(r.row.nerve == "median" for r in sl.distal):
+            text += _CTS + ", so no leaning"
+        else:
+            lean = "CIDP"
     elif sl.distal:
         text += ". Both distal and intermediate segments are slowed: no leaning"
     else:
@@ -197,21 +208,19 @@ def _uniformity(sl: _Slowing, source: str, ver: str) -> PatternObservation | Non
         return None
     n, k = len(sl.rows), len(sl.intermediate)
     if k == n:
-        text = (
-            f"velocity slowed beyond what axonal loss explains in all {n} motor nerves:"
-            " uniform slowing, as described in POEMS"
-        )
-        lean: Leaning = "POEMS"
+        text = f"velocity slowed beyond what axonal loss explains in all {n} motor nerves"
     else:
         spared = [r for r in sl.rows if r not in sl.intermediate]
         text = (
-            f"velocity slowed beyond what axonal loss explains in {k} of {n} motor nerves"
-            f" but not in {_names(spared)}: non-uniform (multifocal) slowing, more typical of"
-            " CIDP than of the uniform slowing of POEMS"
+            f"velocity slowed beyond what axonal loss explains in {k} of {n} motor nerves,"
+            f" not in {_names(spared)}"
         )
-        lean = "CIDP"
+    text += (
+        ". Uniform slowing was described in POEMS and multifocal slowing in CIDP, but diffuse"
+        " slowing is common in CIDP too: no leaning"
+    )
     values = {"nerves": n, "slowed": [r.name for r in sl.intermediate], "definition": sl.source}
-    return PatternObservation("uniformity", text, lean, source, ver, values)
+    return PatternObservation("uniformity", text, None, source, ver, values)
 
 
 def _block_dispersion(
@@ -241,9 +250,9 @@ def _block_dispersion(
     else:
         text = (
             f"no conduction block or temporal dispersion in {len(judged)} motor nerves "
-            "assessed, as is usual in POEMS (and possible in CIDP)"
+            "assessed, as is usual in POEMS and common in CIDP too: no leaning"
         )
-        lean = "POEMS"
+        lean = None
     return PatternObservation(
         "block_dispersion",
         text,
@@ -269,21 +278,15 @@ def _axonal(motor: Sequence[NerveResult], source: str, ver: str) -> PatternObser
     text = f"distal CMAP below LLN in {len(low)} of {len(amp)} motor nerves"
     if upper is not None and lower is not None:
         text += f" (mean {fmt_pct(upper)} of LLN in the arms, {fmt_pct(lower)} in the legs)"
-    lean: Leaning | None = None
     if low:
-        text += "; axonal loss is more severe in POEMS than in CIDP"
-        if (
-            lower is not None
-            and upper is not None
-            and lower < upper
-            and any(r.row.nerve in _LOWER for r in low)
-        ):
-            text += ", and length-dependent (legs worse) as described in POEMS"
-            lean = "POEMS"
+        text += (
+            "; more severe, length-dependent axonal loss was described in POEMS than in CIDP,"
+            " but axonal loss is common to both: no leaning"
+        )
     return PatternObservation(
         "axonal_loss",
         text,
-        lean,
+        None,
         source,
         ver,
         {
@@ -323,16 +326,18 @@ def _sural_sparing(
         )
     if sural_low:
         text = (
-            "no sural sparing: sural and upper-limb sensory amplitudes are both reduced, "
-            "as described in POEMS"
+            "no sural sparing: sural and upper-limb sensory amplitudes are both reduced, as"
+            " described in POEMS; length-dependent neuropathies of any cause look the same:"
+            " no leaning"
         )
-        lean: Leaning | None = "POEMS"
+        lean: Leaning | None = None
     else:
         text = (
             "sural sparing: reduced upper-limb sensory amplitudes "
             f"({', '.join(r.name for r in arm_low)}) "
             "with a normal sural amplitude, typical of acquired demyelinating neuropathy "
-            "(CIDP) and not of POEMS; carpal tunnel syndrome can also lower median amplitudes"
+            "(CIDP) and not seen in POEMS; carpal tunnel syndrome can also lower median"
+            " amplitudes"
         )
         lean = "CIDP"
     return PatternObservation(

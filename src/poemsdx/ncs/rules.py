@@ -8,14 +8,18 @@ median, ulnar and sural sensory, on both sides) that was not studied is an empty
 parameters are unknown — it could still be abnormal. Hence the sufficient-study rule:
 
 * **true** needs positive evidence in enough studied nerves;
-* **false** needs every rule to be false even if each unknown turned out abnormal — so the
-  protocol nerves on both sides must have been studied, each with the parameters a rule
-  needs (distal latency, velocity, F-waves, proximal CMAP amplitude for block, proximal and
-  distal CMAP durations for dispersion), except at most one nerve per "two nerves" rule;
+* **false** needs every rule to come out false even if each unknown turned out abnormal. In
+  practice the protocol nerves must have been studied on both sides; for "weakly
+  supportive" every nerve needs every parameter (distal latency, velocity, F-waves or their
+  stated absence, proximal CMAP amplitude for block, distal and proximal CMAP durations for
+  dispersion); for "strongly supportive" at most one nerve may lack a given parameter;
 * anything else is **unknown**, and the detail names what is missing.
 
 The guidelines themselves ask for the other side when one side does not meet the criteria,
 which is why one normal side is not enough to rule demyelination out.
+
+Rows without a side are one nerve per nerve name (two unsided median rows may be the same
+nerve); an unsided row beside a sided row of the same nerve is taken as the other side.
 """
 
 from __future__ import annotations

@@ -1,0 +1,314 @@
+"""From assessed mentions to a ``Case``: observations, events, times, merging.
+
+Decisions made here, after the whole text is read:
+
+* times: relative anchors are resolved to events ("治療" = the first disease-directed
+  treatment); with no such event a relative time keeps only its side of treatment;
+* a VEGF without specimen takes the specimen of the document's other VEGF values when
+  they all share one (the report calls it "VEGF値" after stating "血清 VEGF"), with an
+  *inferred* evidence entry saying so; otherwise it stays without specimen;
+* a qualitative "high/low/normal" of an analyte that also has a number in the document
+  restates the number and is dropped ("高VEGF血症" next to "VEGF 777pg/ml");
+* repeated statements (abstract, body, discussion) merge into one observation with all
+  their evidence; a statement without time merges into the first timed one;
+* sensory symptoms + weakness + reduced reflexes in the patient's sections, with no
+  stated sensorimotor polyneuropathy, give one *inferred* finding of it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from ..knowledge.registry import Knowledge
+from ..model import Case, Document, Event, Evidence, Finding, Measurement, Patient, When
+from ..model.observations import NerveConduction
+from .context import Modifiers
+from .labs import Typing, Value
+from .normalise import Normalised
+from .resources import Entry, Resources
+from .sentences import Sentence
+from .timeline import PREVIOUS, TREATMENT, TimeExpr
+
+_X = "poemsdx.extract."
+_RE_DEMOGRAPHICS = re.compile(
+    r"(?P<age>\d{1,3})\s?(?:歳|岁|才)\s?(?:の)?\s?[，,、]?\s?(?P<sex>男性|女性|男|女)"
+    r"|(?P<sex2>男性|女性|男|女)\s?[，,、]?\s?(?P<age2>\d{1,3})\s?(?:歳|岁)"
+    r"|(?P<age3>\d{1,3})[- ]year[- ]old\s(?P<sex3>man|woman|male|female|boy|girl|gentleman|lady)",
+    re.I,
+)
+_SEX = {"男性": "male", "男": "male", "女性": "female", "女": "female", "man": "male", "male": "male",
+        "boy": "male", "gentleman": "male", "woman": "female", "female": "female", "girl": "female",
+        "lady": "female"}  # fmt: skip
+_RE_SIMPLE = re.compile(r"^(-?)P(\d+(?:\.\d+)?)([YMWD])$")
+_QUALITATIVE_RESTATED = frozenset({"high", "low", "normal", "abnormal"})
+
+
+@dataclass(slots=True)
+class Mention:
+    start: int
+    end: int
+    entry: Entry
+
+
+@dataclass(slots=True)
+class _Obs:
+    pos: int
+    concept: str
+    kind: str  # finding | measurement
+    time: TimeExpr | None
+    evidence: list[Evidence]
+    status: str | None = None
+    result: str | None = None
+    value: float | None = None
+    unit: str | None = None
+    reference: object = None
+    specimen: str | None = None
+    heavy: str | None = None
+    light: str | None = None
+    method: str | None = None
+    note: str | None = None
+
+
+@dataclass(slots=True)
+class _Event:
+    pos: int
+    concept: str
+    date: TimeExpr | None
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+class Builder:
+    """Collects what the pipeline reads, then builds the ``Case``."""
+
+    def __init__(self, kb: Knowledge, res: Resources, norm: Normalised, doc_id: str) -> None:
+        self.kb, self.res, self.norm, self.doc_id = kb, res, norm, doc_id
+        self.obs: list[_Obs] = []
+        self.rows: list[NerveConduction] = []
+        self.events: dict[str, _Event] = {}
+        self.anchors: dict[str, When] = {}
+        self.patient = Patient()
+        self.typed: dict[tuple[int, int], tuple[Typing, str | None]] = {}
+        self.signs: dict[str, list[Evidence]] = {}
+        self.treatment_mentions: list[tuple[int, int, str, int]] = []
+
+    # -- evidence and time ------------------------------------------------------------
+    def evidence(self, start: int, end: int, module: str, **kw: object) -> Evidence:
+        s, e = self.norm.source_span(start, end)
+        return Evidence(
+            document_id=self.doc_id, start=s, end=e, quote=self.norm.original[s:e],
+            extractor=_X + module, **kw,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    def label(self, t: TimeExpr) -> str | None:
+        return self.norm.quote(t.start, t.end) if t.start >= 0 else None
+
+    def resolve_previous(self, t: TimeExpr, prev: TimeExpr | None) -> TimeExpr:
+        """A bare "3カ月後" counts from the anchor used last."""
+        if t.anchor != PREVIOUS:
+            return t
+        if prev is None or (prev.anchor is None and prev.date is None):
+            return TimeExpr(t.start, t.end)
+        if prev.date is not None:
+            name = f"date-{prev.date}"
+            self.anchors.setdefault(name, When(date=prev.date, label=self.label(prev)))
+            return TimeExpr(t.start, t.end, anchor=name, offset=t.offset)
+        return TimeExpr(t.start, t.end, anchor=prev.anchor, offset=_add(prev.offset, t.offset))
+
+    def admission(self, t: TimeExpr) -> None:
+        if "admission" not in self.anchors and t.date:
+            self.anchors["admission"] = When(date=t.date, label=self.label(t))
+
+    # -- collecting ---------------------------------------------------------------------
+    def add_rows(self, rows: list[NerveConduction]) -> None:
+        self.rows.extend(rows)
+
+    def attach_typing(
+        self, mentions: list[Mention], typings: list[Typing], text: str, start: int, end: int
+    ) -> list[Mention]:
+        """Give each M-protein typing ("IgG-λ型") to the M-protein mention next to it, or
+        make one when a word such as "monoclonal" says the typing is of an M-protein."""
+        out = list(mentions)
+        for ty in typings:
+            near = [m for m in out if m.entry.concept == "m_protein" and -2 <= m.start - ty.end <= 25]
+            near += [m for m in out if m.entry.concept == "m_protein" and 0 <= ty.start - m.end <= 12]
+            out = [m for m in out if not (m.start < ty.end and ty.start < m.end) or m.entry.concept == "m_protein"]
+            if near:
+                self.typed[(near[0].start, near[0].end)] = (ty, None)
+                continue
+            window = text[max(start, ty.start - 25) : min(end, ty.end + 25)]
+            if self.res.labs.monoclonal.search(window):
+                entry = Entry("m_protein", text[ty.start : ty.end], "", "en", False, result="positive")
+                synthetic = Mention(ty.start, ty.end, entry)
+                self.typed[(ty.start, ty.end)] = (ty, None)
+                out.append(synthetic)
+        out.sort(key=lambda m: m.start)
+        return out
+
+    def mention(
+        self,
+        m: Mention,
+        mods: Modifiers,
+        role: str | None,
+        when: TimeExpr | None,
+        specimen: str | None,
+        sent: Sentence,
+        times: list[TimeExpr],
+    ) -> None:
+        kind = self.res.kinds.get(m.entry.concept)
+        cats = set(mods.categories)
+        if role == "past_history":
+            cats.add("historical")
+        elif role == "family_history":
+            cats.add("family")
+        if kind == "treatment":
+            self._treatment(m, cats, sent, times)
+            return
+        if kind in ("finding", "disease", "group"):
+            status = _status(cats)
+            if status is None:
+                return
+            cue = _governing(mods, ("negation", "resolved", "uncertainty", "historical"))
+            start = min(m.start, cue.start) if cue else m.start
+            end = max(m.end, cue.end) if cue else m.end
+            note = "stated as history" if "historical" in cats and status == "uncertain" else None
+            self.obs.append(
+                _Obs(m.start, m.entry.concept, "finding", when, [self.evidence(start, end, "context")],
+                     status=status, note=note)
+            )  # fmt: skip
+        elif kind == "measurement":
+            result = self._result(m, mods, cats)
+            if result is None:
+                return
+            typing = self.typed.get((m.start, m.end))
+            cue = mods.result or _governing(mods, ("negation", "resolved"))
+            start = min(m.start, cue.start) if cue else m.start
+            end = max(m.end, cue.end) if cue else m.end
+            if typing:
+                start, end = min(start, typing[0].start), max(end, typing[0].end)
+            sentence = self.norm.text[sent.start : sent.end]
+            method = "immunofixation" if self.res.labs.immunofixation.search(sentence) else None
+            self.obs.append(
+                _Obs(m.start, m.entry.concept, "measurement", when, [self.evidence(start, end, "labs")],
+                     result=result, specimen=self._specimen(m.entry.concept, specimen),
+                     heavy=typing[0].heavy if typing else None, light=typing[0].light if typing else None,
+                     method=method)
+            )  # fmt: skip
+
+    def _result(self, m: Mention, mods: Modifiers, cats: set[str]) -> str | None:
+        if cats & {"family", "hypothetical", "historical", "improved", "uncertainty"}:
+            return None
+        presence = m.entry.concept in self.res.presence
+        if "negation" in cats or "resolved" in cats:
+            return "negative" if presence or m.entry.result == "positive" else "normal"
+        if mods.result is not None:
+            return mods.result.defn.value
+        if m.entry.result is not None:
+            return m.entry.result
+        if presence and "affirmation" in cats:
+            return "positive"
+        return None
+
+    def _treatment(self, m: Mention, cats: set[str], sent: Sentence, times: list[TimeExpr]) -> None:
+        if cats & {"negation", "family", "hypothetical", "uncertainty"}:
+            return
+        concept = m.entry.concept
+        self.treatment_mentions.append((m.start, m.end, concept, sent.start))
+        dates = [t for t in times if t.date and not (t.start <= m.start < t.end)]
+        date = min(dates, key=lambda t: abs(t.start - m.start)) if dates else None
+        ev = self.events.get(concept)
+        if ev is None:
+            self.events[concept] = _Event(m.start, concept, date, [self.evidence(m.start, m.end, "timeline")])
+        else:
+            if ev.date is None and date is not None:
+                ev.date = date
+            if len(ev.evidence) < 5:
+                ev.evidence.append(self.evidence(m.start, m.end, "timeline"))
+
+    def value(
+        self, m: Mention, v: Value, role: str | None, when: TimeExpr | None, specimen: str | None, mods: Modifiers
+    ) -> None:
+        cats = set(mods.categories)
+        if role == "family_history" or cats & {"family", "hypothetical"}:
+            return
+        if v.censored == "<":
+            return  # "below X" cannot be compared with thresholds under X
+        unit = v.unit or ("1" if self.res.units.get(m.entry.concept) == "1" else None)
+        note = f"reported as >{v.number:g} (a lower bound)" if v.censored == ">" else None
+        self.obs.append(
+            _Obs(v.start, m.entry.concept, "measurement", when,
+                 [self.evidence(min(m.start, v.start), max(m.end, v.end), "labs")],
+                 value=v.number, unit=unit, reference=v.range,
+                 specimen=self._specimen(m.entry.concept, specimen), note=note)
+        )  # fmt: skip
+
+    def sign(self, s: Mention, mods: Modifiers, role: str | None) -> None:
+        if role in ("past_history", "family_history") or _status(set(mods.categories)) != "present":
+            return
+        self.signs.setdefault(s.entry.concept, []).append(
+            self.evidence(s.start, s.end, "pipeline", assertion="inferred")
+        )
+
+    def _specimen(self, concept: str, specimen: str | None) -> str | None:
+        allowed = self.res.specimens.get(concept, ())
+        if specimen is not None and allowed and specimen not in allowed:
+            specimen = None
+        if specimen is None and len(allowed) == 1:
+            return allowed[0]
+        return specimen
+
+    def demographics(self, text: str, ranges: list[tuple[int, int]]) -> None:
+        for start, end in ranges:
+            m = _RE_DEMOGRAPHICS.search(text, start, end)
+            if m is None:
+                continue
+            age = m.group("age") or m.group("age2") or m.group("age3")
+            sex = _SEX.get((m.group("sex") or m.group("sex2") or m.group("sex3") or "").lower())
+            years = float(age) if age and int(age) <= 120 else None
+            self.patient = Patient(age=years, sex=sex)  # type: ignore[arg-type]
+            return
+
+    # -- building -------------------------------------------------------------------------
+    def build(self, doc: Document) -> Case:
+        from .merge import finalise
+
+        return finalise(self, doc)
+
+
+def _status(cats: set[str]) -> str | None:
+    if cats & {"family", "hypothetical"}:
+        return None
+    if "negation" in cats:
+        return "uncertain" if "uncertainty" in cats else "absent"
+    if "historical" in cats:
+        return "uncertain"
+    if "resolved" in cats:
+        return "absent"
+    if "improved" in cats:
+        return None
+    if "uncertainty" in cats:
+        return "uncertain"
+    return "present"
+
+
+def _governing(mods: Modifiers, order: tuple[str, ...]) -> object | None:
+    for cat in order:
+        if cat in mods.categories:
+            return mods.categories[cat]
+    return None
+
+
+def _add(a: str | None, b: str | None) -> str | None:
+    """Sum of two simple ISO durations in the same unit ("P5M" + "P3M" = "P8M")."""
+    if a is None or b is None:
+        return b or a
+    ma, mb = _RE_SIMPLE.match(a), _RE_SIMPLE.match(b)
+    if ma is None or mb is None or ma.group(3) != mb.group(3):
+        return b
+    total = (-1 if ma.group(1) else 1) * float(ma.group(2)) + (-1 if mb.group(1) else 1) * float(mb.group(2))
+    return f"{'-' if total < 0 else ''}P{abs(total):g}{ma.group(3)}"
+
+
+__all__ = ["Builder", "Mention", "ValidationError"]

@@ -1,0 +1,213 @@
+"""ConText-style assertion: is a mentioned finding present, absent, uncertain, historical,
+in a relative, hypothetical — or not about this patient at all?
+
+Cues come from ``lexicons/<lang>/cues.yaml`` (and result words from ``labs.yaml``); each
+has a category and a direction. Its scope runs from the cue to the end of its clause:
+
+* forward cues (English "no", "without"; Chinese 无/未见/否认) govern what follows, up to
+  the sentence end, a ";" or ":", a termination cue ("but", 但, しかし) and, in Chinese, a
+  "，" (its "、" joins list items and keeps the scope open);
+* backward cues (Japanese 〜はなかった/〜を認めず/〜なし/陰性, English "was negative")
+  govern what precedes them. In Japanese a comma may separate list items
+  ("肝腫大，脾腫はなかった": both negated) or clauses ("腫大していたが，肝脾腫はなかった":
+  only 肝脾腫); the scope extends over a comma only when the text before it ends with a
+  mention (optionally followed by や/と/及び …), i.e. it is a list item.
+
+Pseudo-cues are longer forms that contain a cue but are not one ("に変化はなかった" is
+about change, "not only", "ないし" means "to"); the longest-first matcher makes them win,
+and they govern nothing. Cues inside a mention ("陽性" in "IgG4陽性形質細胞") are ignored.
+
+Sentence-level markers say whose the statement is: *generic* (about a disease in general:
+"〜を特徴とする", "is characterized by", 常见), *literature* (报道, 既報, "has been reported")
+and *patient* (本例, "this patient", 该患者).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .lexicon import Lexicon
+from .sentences import clause_breaks
+from .terms import Automaton, boundary_ok, fold_form
+
+CATEGORIES = (
+    "negation", "uncertainty", "historical", "family", "hypothetical", "resolved",
+    "improved", "affirmation",
+)  # fmt: skip
+_LIST_JOINERS = frozenset({"", "や", "と", "も", "及び", "および", "または", "又は", "ないし", "・", "とも"})
+
+
+@dataclass(frozen=True, slots=True)
+class CueDef:
+    category: str  # a CATEGORIES entry, "pseudo", "termination" or "result"
+    direction: str  # forward | backward | both | none
+    value: str = ""  # the result for category "result"
+    form: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    start: int
+    end: int
+    defn: CueDef
+
+
+@dataclass(slots=True)
+class Modifiers:
+    """The cues that govern one mention."""
+
+    categories: dict[str, Cue] = field(default_factory=dict)
+    result: Cue | None = None
+
+    def has(self, category: str) -> bool:
+        return category in self.categories
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CueRules:
+    language: str
+    cues: Automaton[CueDef]
+    markers: Automaton[CueDef]
+
+
+@lru_cache(maxsize=16)
+def compile_cues(lex: Lexicon) -> CueRules:
+    """The cue and marker automata of one language (built once)."""
+    items: list[tuple[str, CueDef]] = []
+    c = lex.cues
+    for cat in CATEGORIES:
+        d = getattr(c, cat)
+        for direction in ("forward", "backward", "both"):
+            items += [(f, CueDef(cat, direction, form=f)) for f in getattr(d, direction)]
+    items += [(f, CueDef("pseudo", "none", form=f)) for f in c.pseudo]
+    items += [(f, CueDef("termination", "none", form=f)) for f in c.termination]
+    for result, words in lex.labs.results.items():
+        items += [(f, CueDef("result", "both", result, form=f)) for f in words]
+    markers: list[tuple[str, CueDef]] = []
+    for cat in ("generic", "literature", "patient"):
+        markers += [(f, CueDef(cat, "none", form=f)) for f in getattr(c, cat)]
+    return CueRules(lex.language, Automaton(items), Automaton(markers))
+
+
+def _accept(text: str) -> object:
+    def accept(start: int, end: int, payloads: list[CueDef]) -> tuple[CueDef, int] | None:
+        defn = payloads[0]
+        stop = boundary_ok(text, start, end, fold_form(defn.form))
+        return None if stop is None else (defn, stop)
+
+    return accept
+
+
+def find_cues(rules: CueRules, text: str, folded: str, start: int, end: int) -> list[Cue]:
+    """Context cues in ``text[start:end]``, leftmost-longest."""
+    matches = rules.cues.scan(folded, _accept(text), start, end)  # type: ignore[arg-type]
+    return [Cue(m.start, m.end, m.payload) for m in matches]
+
+
+def sentence_markers(rules: CueRules, text: str, folded: str, start: int, end: int) -> set[str]:
+    """Which of generic / literature / patient the sentence is marked as."""
+    found = rules.markers.scan(folded, _accept(text), start, end)  # type: ignore[arg-type]
+    return {m.payload.category for m in found}
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    start: int
+    end: int
+
+
+def assign(
+    text: str,
+    sent_start: int,
+    sent_end: int,
+    language: str,
+    mentions: list[Span],
+    cues: list[Cue],
+) -> list[Modifiers]:
+    """The governing cues of each mention (same order as ``mentions``)."""
+    cues = [c for c in cues if not any(m.start <= c.start and c.end <= m.end for m in mentions)]
+    strong, soft = clause_breaks(text, sent_start, sent_end, language)
+    terminations = [c for c in cues if c.defn.category == "termination"]
+    active = [c for c in cues if c.defn.direction in ("forward", "backward", "both")]
+    out = [Modifiers() for _ in mentions]
+    for cue in active:
+        lo, hi = _scope(text, cue, sent_start, sent_end, language, strong, soft, terminations, mentions)
+        for k, m in enumerate(mentions):
+            if m.end <= lo or m.start >= hi or (m.start < cue.end and cue.start < m.end):
+                continue
+            if not (lo <= m.start and m.end <= hi):
+                continue
+            mod = out[k]
+            cat = cue.defn.category
+            if cat == "result":
+                if mod.result is None or _distance(cue, m) < _distance(mod.result, m):
+                    mod.result = cue
+            elif cat not in mod.categories or _distance(cue, m) < _distance(mod.categories[cat], m):
+                mod.categories[cat] = cue
+    return out
+
+
+def _distance(cue: Cue, m: Span) -> int:
+    return cue.start - m.end if cue.start >= m.end else m.start - cue.end
+
+
+def _scope(
+    text: str,
+    cue: Cue,
+    sent_start: int,
+    sent_end: int,
+    language: str,
+    strong: list[int],
+    soft: list[int],
+    terminations: list[Cue],
+    mentions: list[Span],
+) -> tuple[int, int]:
+    lo, hi = cue.start, cue.end
+    if cue.defn.direction in ("forward", "both"):
+        hi = sent_end
+        for b in strong:
+            if b >= cue.end:
+                hi = min(hi, b)
+                break
+        for t in terminations:
+            if t.start >= cue.end:
+                hi = min(hi, t.start)
+                break
+        if language in ("zh", "ja"):
+            for b in soft:
+                if b >= cue.end:
+                    hi = min(hi, b)
+                    break
+    if cue.defn.direction in ("backward", "both"):
+        lo = sent_start
+        for b in strong:
+            if b < cue.start:
+                lo = max(lo, b + 1)
+        for t in terminations:
+            if t.end <= cue.start:
+                lo = max(lo, t.end)
+        if language in ("ja", "zh"):
+            lo = _back_over_lists(text, cue.start, lo, soft, mentions, language)
+    return lo, hi
+
+
+def _back_over_lists(
+    text: str, cue_start: int, lo: int, soft: list[int], mentions: list[Span], language: str
+) -> int:
+    """Extend a backward scope over commas that separate list items, not clauses."""
+    seps = [b for b in soft if lo <= b < cue_start]
+    if not seps:
+        return lo
+    if language == "zh":
+        return seps[-1] + 1  # Chinese "，" ends a clause; "、" is not a separator here
+    for k in range(len(seps) - 1, -1, -1):
+        b = seps[k]
+        seg_start = seps[k - 1] + 1 if k > 0 else lo
+        ends = [m.end for m in mentions if seg_start <= m.start and m.end <= b]
+        if not ends:
+            return b + 1
+        tail = text[max(ends) : b].strip()
+        if tail not in _LIST_JOINERS and not (tail.startswith("(") and tail.endswith(")")):
+            return b + 1
+    return lo

@@ -1,0 +1,101 @@
+"""Is this document about a patient, or about a disease?
+
+A textbook or encyclopedia entry lists every feature of POEMS syndrome — with
+percentages — and must never be read as a patient who has them all. Signals:
+
+* of a disease description: encyclopedia headings (概述, 病因, 诊断, 治疗, 预后; Overview,
+  Epidemiology, Prognosis; 概要, 疫学, 予後) as section headers or as the keys of a JSON
+  object (some sources are exported that way); population figures ("(93%)", "19/30例",
+  "部分病人", "most patients"); generic subjects (本病, 该病, "this disease");
+* of a patient record: age with sex ("57歳男性", "57-year-old man", "57岁男性"), patient
+  markers (症例は, 患者は, 该患者, "the patient"), case headings (現病歴, 主诉,
+  "history of present illness"), an admission.
+
+The document is a disease description when its disease signals are clear and its
+patient signals absent or far outweighed. Without any signal it is a patient record:
+a two-line note is about a patient.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from .lexicon import Lexicon
+
+_RE_POPULATION = re.compile(r"[(（]\s?\d{1,3}(?:\.\d)?\s?%\s?[)）]|\d+\s?/\s?\d+\s?例|\d+\s?%\s?of\s(?:the\s)?patients", re.I)
+_RE_GENERIC_CJK = re.compile(r"本病|该病|此病|本综合征|该综合征|部分病人|部分患者|多数病人|半数病人|本症(?!例)|本疾患")
+_RE_GENERIC_EN = re.compile(r"\b(?:this disease|the disease|most patients|patients with|the syndrome is)\b", re.I)
+_RE_AGE_SEX = re.compile(
+    r"\d{1,3}\s?(?:歳|岁|才)\s?(?:の)?\s?[，,、]?\s?(?:男性|女性|男|女)|(?:男性|女性|男|女)\s?[，,、]?\s?\d{1,3}\s?(?:歳|岁)"
+    r"|\d{1,3}[- ]year[- ]old\s(?:man|woman|male|female|boy|girl|gentleman|lady|patient)",
+    re.I,
+)
+_RE_PATIENT = re.compile(
+    r"症例は|患者は|本症例|本例|自験例|该患者|患者[男女]|本患者|患儿|"
+    r"\b(?:the|our|this) patient\b|\bwas admitted\b|\bpresented (?:to|with)\b|入院した|入院となった|收入|入院",
+    re.I,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    kind: str  # patient_record | disease_description
+    disease_score: int
+    patient_score: int
+    reasons: tuple[str, ...]
+
+
+@lru_cache(maxsize=8)
+def _headings(lexicons: tuple[Lexicon, ...]) -> frozenset[str]:
+    return frozenset(w.lower() for lex in lexicons for w in lex.sections.encyclopedia)
+
+
+def classify(text: str, lexicons: tuple[Lexicon, ...], header_texts: list[str]) -> Verdict:
+    """Decide the kind of ``text`` (normalised), given its section header texts."""
+    headings = _headings(lexicons)
+    reasons: list[str] = []
+    keys = _json_keys(text)
+    heading_hits = sorted({k for k in keys if k.lower() in headings})
+    heading_hits += sorted({h for h in header_texts if h.lower() in headings})
+    disease = 3 * len(heading_hits)
+    if heading_hits:
+        reasons.append(f"encyclopedia headings: {', '.join(heading_hits[:6])}")
+    population = len(_RE_POPULATION.findall(text))
+    generic = len(_RE_GENERIC_CJK.findall(text)) + len(_RE_GENERIC_EN.findall(text))
+    disease += min(population, 10) + min(generic, 10)
+    if population:
+        reasons.append(f"{population} population figure(s)")
+    if generic:
+        reasons.append(f"{generic} generic subject(s)")
+    patient = 6 * len(_RE_AGE_SEX.findall(text)) + 2 * len(_RE_PATIENT.findall(text))
+    if patient:
+        reasons.append(f"patient signals {patient}")
+    is_disease = (disease >= 6 and patient == 0) or (disease >= 12 and disease >= 3 * patient)
+    kind = "disease_description" if is_disease else "patient_record"
+    return Verdict(kind, disease, patient, tuple(reasons))
+
+
+def _json_keys(text: str) -> list[str]:
+    """Keys of a JSON object document (any depth), or nothing if it is not JSON."""
+    stripped = text.strip()
+    if not (stripped.startswith("{") and stripped.endswith("}")):
+        return []
+    try:
+        data = json.loads(stripped)
+    except (ValueError, RecursionError):
+        return []
+    keys: list[str] = []
+    stack: list[Any] = [data]
+    while stack and len(keys) < 1000:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for k, v in node.items():
+                keys.append(str(k))
+                stack.append(v)
+        elif isinstance(node, list):
+            stack.extend(node[:100])
+    return keys

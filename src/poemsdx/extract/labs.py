@@ -1,0 +1,287 @@
+"""Laboratory values: analyte, number, unit, the reporting lab's reference range, specimen,
+and the typing of a monoclonal protein.
+
+The forms case reports use::
+
+    IgG4 392mg/dl（4.8～105mg/dl）          value, unit, range "low~high unit"
+    VEGF 777pg/ml（基準値＜220pg/ml）        range with a label and only an upper limit
+    VEGF 1200 pg/mL (ref < 220)            English label
+    血红蛋白 85 g/L（参考值 130~175）         Chinese label; g/L
+    血小板 45.2万/μl                        万 = 10^4 (units.py knows it)
+    骨髄穿刺で形質細胞は4.6％               percentage with words in between
+    1,700pg/mlまで上昇したVEGF値は…548pg/ml  values before and after the analyte
+    血清でIgG-λ型M蛋白陽性                  typed M-protein: positive, IgG, lambda, serum
+
+A number belongs to the nearest measurement mention in its sentence whose unit it fits
+(checked with ``units.is_compatible`` against the concept's unit), preferring the
+analyte written just before it. Units are parsed only by ``poemsdx.units``. A specimen is
+taken only from the words next to the analyte ("血清 VEGF", "serum", 血浆) or from a
+concept that allows one specimen; it is never guessed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ..errors import UnitError
+from ..model import ReferenceRange
+from ..units import is_compatible, parse_unit
+from .lexicon import Lexicon
+
+NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_UNIT = (
+    r"%|‰"
+    r"|(?:[x×*]\s?10\^?[0-9]{1,2}\s?)(?:/[A-Za-zμµ][A-Za-z0-9μµ]*)?"
+    r"|(?:万|千)/(?:[μµu]?[lLL]|mm3|mm\^3)"
+    r"|/(?:[μµu]?[lL]|mm3|mm\^3|HPF|hpf|LPF|\{HPF\})"
+    r"|[A-Za-zμµ°][A-Za-z0-9μµ°\[\]]*(?:/(?:\(?\d*\.?[A-Za-zμµ°][A-Za-z0-9μµ°\[\]{}.]*\)?|\d+\s?h|{[^}]{1,12}}))*"
+)
+_RE_VALUE = re.compile(
+    rf"(?<![\w.\-/])(?P<cmp>[<>≤≥≦≧]=?\s?)?(?P<num>{NUM})(?![\d.,]\d)\s?(?P<unit>{_UNIT})?"
+)
+_RE_TYPING = re.compile(
+    r"(?P<h>Ig[GAMDE])(?![0-9a-z])\s?[-‐/]?\s?(?P<l>λ|κ|lambda|kappa|Lambda|Kappa|LAMBDA|KAPPA)"
+    r"(?:\s?(?:型|type|-type))?"
+    r"|(?P<l2>λ|κ|lambda|kappa)\s?(?:型|type|-type)?\s?(?P<h2>Ig[GAMDE])(?![0-9a-z])"
+    r"|(?P<l3>λ|κ)\s?型"
+)
+_LIGHT = {"λ": "lambda", "κ": "kappa"}
+_FILLER = re.compile(
+    r"(?:\s|[:：=]|\([^()]{1,40}\)|値|は|が|の|で|も|水平|为|是|达|约|level[s]?|value|of|was|were|is|are"
+    r"|count|concentration|titer|titre|at|reached|rose to|fell to|increased to|decreased to)*?"
+)
+_MAX_UNIT = 24
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    start: int
+    end: int  # end of the value, unit and range
+    number: float
+    censored: str | None  # "<" or ">" when the report gives only a bound
+    unit: str | None  # UCUM
+    range: ReferenceRange | None
+
+
+@dataclass(frozen=True, slots=True)
+class Typing:
+    start: int
+    end: int
+    heavy: str | None
+    light: str | None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LabRules:
+    range_after: re.Pattern[str]
+    specimen_before: re.Pattern[str]
+    specimen_after: re.Pattern[str]
+    specimens: dict[str, str]  # folded word -> specimen
+    monoclonal: re.Pattern[str]
+    immunofixation: re.Pattern[str]
+
+
+def _alt(words: list[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+@lru_cache(maxsize=8)
+def compile_labs(lexicons: tuple[Lexicon, ...]) -> LabRules:
+    labels: list[str] = []
+    specimens: dict[str, str] = {}
+    mono: list[str] = []
+    ife: list[str] = []
+    for lex in lexicons:
+        labels += lex.labs.reference_labels
+        for spec, words in lex.labs.specimens.items():
+            for w in words:
+                specimens.setdefault(w.lower(), spec)
+        mono += lex.labs.monoclonal
+        ife += lex.labs.immunofixation
+    label = rf"(?:{_alt(labels)})\s?[:：]?\s?" if labels else ""
+    body = (
+        rf"(?:(?P<lo>{NUM})\s?(?P<lou>{_UNIT})?\s?(?:[-~〜–—]|to|から|至)\s?(?P<hi>{NUM})\s?(?P<hiu>{_UNIT})?"
+        rf"|(?P<op>[<>≤≥≦≧]=?)\s?(?P<lim>{NUM})\s?(?P<limu>{_UNIT})?"
+        rf"|(?P<lim2>{NUM})\s?(?P<lim2u>{_UNIT})?\s?(?P<op2>未満|以下|以上|超|以内|以上))"
+    )
+    range_after = re.compile(
+        rf"\s?(?:[(\[]\s?(?:{label})?{body}\s?[)\]]|[,，;]?\s?{label}{body})", re.I
+    )
+    words = _alt(list(specimens))
+    specimen_before = re.compile(rf"(?P<s>{words})(?:\s|で|の|中の|中|から|-|:|：)*$", re.I)
+    specimen_after = re.compile(rf"^\s?(?:\(|in\s(?:the\s)?)(?P<s>{words})", re.I)
+    return LabRules(
+        range_after,
+        specimen_before,
+        specimen_after,
+        specimens,
+        re.compile(_alt(mono), re.I) if mono else re.compile(r"(?!)"),
+        re.compile(_alt(ife), re.I) if ife else re.compile(r"(?!)"),
+    )
+
+
+@lru_cache(maxsize=2048)
+def ucum(unit_text: str) -> str | None:
+    """The UCUM spelling of a unit as written, trimming stray trailing characters."""
+    text = unit_text.strip()
+    for cut in range(0, 4):
+        candidate = text[: len(text) - cut] if cut else text
+        if not candidate or len(candidate) > _MAX_UNIT:
+            continue
+        try:
+            return parse_unit(candidate).ucum
+        except UnitError:
+            continue
+    return None
+
+
+@lru_cache(maxsize=4096)
+def fits(unit: str, concept_unit: str | None) -> bool:
+    """Whether a value in ``unit`` can be a value of a concept measured in ``concept_unit``."""
+    if concept_unit is None:
+        return True
+    try:
+        return is_compatible(unit, concept_unit)
+    except UnitError:
+        return False
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text.replace(",", ""))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def find_values(rules: LabRules, text: str, start: int, end: int) -> list[Value]:
+    """Numbers with a unit (or a bare number) and any range right after them."""
+    out: list[Value] = []
+    pos = start
+    while pos < end:
+        m = _RE_VALUE.search(text, pos, end)
+        if m is None:
+            break
+        number = _number(m.group("num"))
+        unit_text = m.group("unit")
+        unit = ucum(unit_text) if unit_text else None
+        stop = m.end() if unit else m.end("num")
+        rng = None
+        r = rules.range_after.match(text, stop, end)
+        if r is not None:
+            rng = _range(r, unit)
+            if rng is not None:
+                stop = r.end()
+        if number is not None:
+            cmp = (m.group("cmp") or "").strip()[:1] or None
+            censored = {"<": "<", "≤": "<", "≦": "<", ">": ">", "≥": ">", "≧": ">"}.get(cmp or "")
+            out.append(Value(m.start(), stop, number, censored, unit, rng))
+        pos = max(stop, m.end(), pos + 1)
+    return out
+
+
+def _range(r: re.Match[str], value_unit: str | None) -> ReferenceRange | None:
+    g = r.groupdict()
+    low = high = None
+    unit_text = None
+    if g.get("lo") is not None:
+        low, high = _number(g["lo"]), _number(g["hi"])
+        unit_text = g.get("hiu") or g.get("lou")
+    elif g.get("lim") is not None:
+        bound = _number(g["lim"])
+        unit_text = g.get("limu")
+        low, high = (bound, None) if g["op"][0] in ">≥≧" else (None, bound)
+    elif g.get("lim2") is not None:
+        bound = _number(g["lim2"])
+        unit_text = g.get("lim2u")
+        low, high = (bound, None) if g["op2"] in ("以上", "超") else (None, bound)
+    unit = ucum(unit_text) if unit_text else value_unit
+    if unit_text and unit is None:
+        return None
+    if value_unit and unit and unit != value_unit and not fits(unit, value_unit):
+        return None
+    try:
+        return ReferenceRange(low=low, high=high, unit=unit, text=r.group().strip(" ,，;"))
+    except ValueError:
+        return None
+
+
+def find_typing(text: str, start: int, end: int) -> list[Typing]:
+    """Heavy/light-chain typing of a monoclonal protein ("IgG-λ型", "IgG lambda", "λ型IgG")."""
+    out = []
+    for m in _RE_TYPING.finditer(text, start, end):
+        heavy = m.group("h") or m.group("h2")
+        light = m.group("l") or m.group("l2") or m.group("l3")
+        light = _LIGHT.get(light, light.lower()) if light else None
+        out.append(Typing(m.start(), m.end(), heavy, light))
+    return out
+
+
+def specimen_near(rules: LabRules, text: str, start: int, end: int, floor: int) -> str | None:
+    """A specimen named just before ``text[start:end]`` ("血清でIgG…", "serum VEGF") or
+    right after it ("(serum)", "in serum")."""
+    window = text[max(floor, start - 14) : start]
+    m = rules.specimen_before.search(window)
+    if m is not None:
+        return rules.specimens.get(m.group("s").lower())
+    a = rules.specimen_after.match(text, end, min(len(text), end + 24))
+    if a is not None:
+        return rules.specimens.get(a.group("s").lower())
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Analyte:
+    """A measurement mention as the association step sees it."""
+
+    start: int
+    end: int
+    unit: str | None  # the concept's unit
+
+
+def _usable(v: Value, a: Analyte) -> bool:
+    if v.unit is None:
+        return a.unit == "1"
+    return fits(v.unit, a.unit)
+
+
+def associate(
+    text: str, values: list[Value], analytes: list[Analyte], soft_breaks: list[int]
+) -> dict[int, list[int]]:
+    """Which values (indexes) belong to which analyte (index).
+
+    First the analyte → value reading ("IgG4 392mg/dl", "VEGF値は777", "形質細胞は4.6％");
+    then each remaining value goes to the nearest fitting analyte before it in the
+    sentence, else to the first one after it in the same clause ("1,700pg/mlまで上昇した
+    VEGF値").
+    """
+    out: dict[int, list[int]] = {}
+    taken: set[int] = set()
+    by_start = {v.start: k for k, v in enumerate(values)}
+    for a_index, a in enumerate(analytes):
+        f = _FILLER.match(text, a.end)
+        pos = f.end() if f else a.end
+        k = by_start.get(pos)
+        if k is not None and k not in taken and _usable(values[k], a):
+            out.setdefault(a_index, []).append(k)
+            taken.add(k)
+    for k, v in enumerate(values):
+        if k in taken or v.unit is None:
+            continue
+        if any(a.start <= v.start < a.end for a in analytes):
+            continue
+        before = [i for i, a in enumerate(analytes) if a.end <= v.start and _usable(v, a)]
+        if before:
+            best = before[-1]
+        else:
+            stop = next((b for b in soft_breaks if b >= v.end), len(text))
+            after = [i for i, a in enumerate(analytes) if v.end <= a.start < stop and _usable(v, a)]
+            if not after:
+                continue
+            best = after[0]
+        out.setdefault(best, []).append(k)
+        taken.add(k)
+    return out

@@ -1,0 +1,206 @@
+"""The last step of extraction: resolve times and events, carry specimens, drop restated
+qualitative results, merge repeated statements, infer the neuropathy pattern, and build
+the frozen ``Case`` (see ``assemble`` for the reasons)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from ..model import Case, Document, Event, Evidence, Finding, Measurement, ReferenceRange, When
+from ..model.observations import NerveConduction
+from .timeline import TREATMENT, TimeExpr
+
+if TYPE_CHECKING:
+    from .assemble import Builder, _Obs
+
+_RESTATED = frozenset({"high", "low", "normal", "abnormal"})
+_MAX_EVIDENCE = 6
+
+
+def finalise(b: Builder, doc: Document) -> Case:
+    events = _events(b)
+    first = _first_treatment(b, events)
+    when_of = _WhenMaker(b, {e.id for e in events}, first)
+    obs = list(b.obs)
+    _carry_specimens(b, obs)
+    numeric = {o.concept for o in obs if o.value is not None}
+    obs = [o for o in obs if not (o.result in _RESTATED and o.concept in numeric)]
+    built: list[tuple[int, Finding | Measurement | NerveConduction]] = []
+    for o in _merge(obs, when_of):
+        item = _observation(o, when_of(o.time))
+        if item is not None:
+            built.append((o.pos, item))
+    inferred = _neuropathy(b, {o.concept for o in obs if o.kind == "finding" and o.status == "present"})
+    if inferred is not None:
+        built.append((10**12, inferred))
+    built.sort(key=lambda p: p[0])
+    observations = [item for _, item in built] + list(b.rows)
+    try:
+        return Case(
+            id=b.doc_id,
+            patient=b.patient,
+            anchors=b.anchors,
+            observations=tuple(observations),
+            events=tuple(events),
+            documents=(doc,),
+        )
+    except ValidationError:  # pragma: no cover - ids are built not to clash
+        return Case(id=b.doc_id, patient=b.patient, observations=tuple(observations), documents=(doc,))
+
+
+def _events(b: Builder) -> list[Event]:
+    out: list[Event] = []
+    parts = b.res.part_of
+    mentioned = {c for _, _, c, _ in b.treatment_mentions}
+    for concept, ev in sorted(b.events.items(), key=lambda kv: kv[1].pos):
+        wholes = parts.get(concept, frozenset())
+        if wholes & mentioned and all(
+            any(w == c2 and s2 == s for _, _, c2, s2 in b.treatment_mentions for w in wholes)
+            for _, _, c, s in b.treatment_mentions
+            if c == concept
+        ):
+            continue  # melphalan named only as part of high-dose melphalan with ASCT
+        start = When(date=ev.date.date, label=b.label(ev.date)) if ev.date and ev.date.date else None
+        out.append(Event(id=concept, concept=concept, start=start, evidence=tuple(ev.evidence)))
+    return out
+
+
+def _first_treatment(b: Builder, events: list[Event]) -> str | None:
+    directed = [e for e in events if e.concept in b.res.directed]
+    if not directed:
+        return None
+    dated = [e for e in directed if e.start and e.start.date]
+    if dated:
+        return min(dated, key=lambda e: e.start.date if e.start and e.start.date else "").id
+    return directed[0].id
+
+
+class _WhenMaker:
+    def __init__(self, b: Builder, event_ids: set[str], first: str | None) -> None:
+        self.b, self.events, self.first = b, event_ids, first
+
+    def __call__(self, t: TimeExpr | None) -> When | None:
+        if t is None:
+            return None
+        label = self.b.label(t)
+        try:
+            if t.date:
+                return When(date=t.date, label=label)
+            anchor = t.anchor
+            if anchor == TREATMENT:
+                anchor = self.first
+            elif anchor is not None and anchor not in ("admission", "onset") and anchor not in self.b.anchors:
+                anchor = anchor if anchor in self.events else None
+            if anchor is None:
+                phase = t.phase
+                if phase is None and t.offset:
+                    phase = "before_treatment" if t.offset.startswith("-") else "after_treatment"
+                if phase is None and label is None:
+                    return None
+                return When(phase=phase, label=label)  # type: ignore[arg-type]
+            return When(anchor=anchor, offset=t.offset, phase=t.phase, label=label)  # type: ignore[arg-type]
+        except ValidationError:
+            return When(label=label) if label else None
+
+    def key(self, t: TimeExpr | None) -> tuple[object, ...]:
+        w = self(t)
+        return (w.date, w.anchor, w.offset, w.phase) if w else ()
+
+
+def _carry_specimens(b: Builder, obs: list[_Obs]) -> None:
+    for concept in b.res.specimen_required:
+        series = [o for o in obs if o.concept == concept and o.kind == "measurement"]
+        stated = {o.specimen for o in series if o.specimen}
+        if len(stated) != 1:
+            continue
+        specimen = stated.pop()
+        source = next(o for o in series if o.specimen == specimen)
+        for o in series:
+            if o.specimen is None:
+                o.specimen = specimen
+                ev = source.evidence[0]
+                o.evidence.append(
+                    ev.model_copy(
+                        update={
+                            "assertion": "inferred",
+                            "note": f"specimen carried from the document's other {specimen} value",
+                        }
+                    )
+                )
+
+
+def _merge(obs: list[_Obs], when_of: _WhenMaker) -> list[_Obs]:
+    out: list[_Obs] = []
+    for o in obs:
+        key = when_of.key(o.time)
+        target = None
+        for p in out:
+            if p.concept != o.concept or p.kind != o.kind:
+                continue
+            pk = when_of.key(p.time)
+            if pk != key and pk and key:
+                continue
+            if o.kind == "finding" and p.status == o.status:
+                target = p
+            elif o.kind == "measurement" and _same_measurement(p, o):
+                target = p
+            if target is not None:
+                break
+        if target is None:
+            out.append(o)
+            continue
+        if not when_of.key(target.time) and key:
+            target.time = o.time
+        for attr in ("specimen", "heavy", "light", "method"):
+            if getattr(target, attr) is None:
+                setattr(target, attr, getattr(o, attr))
+        room = _MAX_EVIDENCE - len(target.evidence)
+        target.evidence.extend(o.evidence[: max(0, room)])
+    return out
+
+
+def _same_measurement(p: _Obs, o: _Obs) -> bool:
+    if p.value is not None or o.value is not None:
+        return p.value == o.value and p.unit == o.unit and p.specimen == o.specimen
+    if p.result != o.result:
+        return False
+    for attr in ("specimen", "heavy", "light"):
+        a, c = getattr(p, attr), getattr(o, attr)
+        if a is not None and c is not None and a != c:
+            return False
+    return True
+
+
+def _observation(o: _Obs, when: When | None) -> Finding | Measurement | None:
+    try:
+        if o.kind == "finding":
+            return Finding(
+                concept=o.concept, status=o.status, time=when, evidence=tuple(o.evidence), note=o.note  # type: ignore[arg-type]
+            )
+        rr = o.reference if isinstance(o.reference, ReferenceRange) else None
+        return Measurement(
+            concept=o.concept, value=o.value, result=o.result, unit=o.unit,  # type: ignore[arg-type]
+            specimen=o.specimen, reference_range=rr, heavy_chain=o.heavy, light_chain=o.light,  # type: ignore[arg-type]
+            method=o.method, time=when, evidence=tuple(o.evidence), note=o.note,
+        )  # fmt: skip
+    except ValidationError:
+        return None  # a value the model cannot hold (a percentage over 100): not a lab value
+
+
+def _neuropathy(b: Builder, present: set[str]) -> Finding | None:
+    concept = "sensorimotor_polyneuropathy"
+    if concept not in b.res.kinds or concept in present:
+        return None
+    if not all(b.signs.get(cls) for cls in ("sensory", "motor", "reflex")):
+        return None
+    evidence: list[Evidence] = []
+    for cls in ("sensory", "motor", "reflex"):
+        evidence.extend(b.signs[cls][:2])
+    return Finding(
+        concept=concept,
+        status="present",
+        evidence=tuple(evidence),
+        note="inferred: sensory symptoms, weakness and reduced reflexes",
+    )

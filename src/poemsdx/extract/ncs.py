@@ -1,0 +1,146 @@
+"""Nerve-conduction tables: one ``NerveConduction`` per row.
+
+Reports print motor and sensory blocks, each with a header naming its columns and one
+row per nerve and side::
+
+    MNC Distal latency (msec)  CMAP amplitude (mV)  Conduction velocity (m/sec)
+    Rt. median 4.8 8.2 53.4
+    SNC Peak latency (msec)    SAP amplitude (μV)   Conduction velocity (m/sec)
+    Rt. sural 3.3 11.9 54.3
+
+A block starts at a line naming the modality (MNC, motor, 運動神経, 运动; SNC, sensory,
+感覚神経, 感觉); the column order is read from the header words between it and the first
+row (latency, amplitude, velocity, F-wave), defaulting to latency–amplitude–velocity.
+A row is a side, a nerve and two to five numbers (or "NE"/"誘発不能" when no response was
+recordable). Rows before any block header are skipped: without the modality the
+amplitude's unit (mV or µV) is unknown.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pydantic import ValidationError
+
+from ..model import Evidence, NerveConduction
+from .lexicon import Lexicon
+from .normalise import Normalised
+
+EXTRACTOR = "poemsdx.extract.ncs"
+_NUMBER = r"\d+(?:\.\d+)?"
+_FIELDS = {
+    "latency": "distal_latency_ms",
+    "amplitude": "amplitude",
+    "velocity": "conduction_velocity_m_s",
+    "f_wave": "f_wave_latency_ms",
+}
+_DEFAULT_ORDER = ("latency", "amplitude", "velocity")
+
+
+def _alt(words: list[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class NcsRules:
+    row: re.Pattern[str]
+    block: re.Pattern[str]
+    column: re.Pattern[str]
+    sides: dict[str, str]
+    nerves: dict[str, str]
+    modalities: dict[str, str]
+    columns: dict[str, str]
+    absent: frozenset[str]
+
+
+@lru_cache(maxsize=8)
+def compile_ncs(lexicons: tuple[Lexicon, ...]) -> NcsRules:
+    sides: dict[str, str] = {}
+    nerves: dict[str, str] = {}
+    modalities: dict[str, str] = {}
+    columns: dict[str, str] = {}
+    absent: set[str] = set()
+    for lex in lexicons:
+        for side, words in lex.labs.sides.items():
+            sides.update({w.lower(): side for w in words})
+        for nerve, words in lex.labs.nerves.items():
+            nerves.update({w.lower(): nerve for w in words})
+        for mod, words in lex.labs.modalities.items():
+            modalities.update({w.lower(): mod for w in words})
+        for col, words in lex.labs.columns.items():
+            columns.update({w.lower(): col for w in words})
+        absent.update(w.lower() for w in lex.labs.not_recordable)
+    cell = rf"(?:{_NUMBER}|{_alt(list(absent))}|-|—|–)" if absent else rf"(?:{_NUMBER}|-|—|–)"
+    row = re.compile(
+        rf"^[ \t]*(?P<side>{_alt(list(sides))})[ \t]*(?P<nerve>{_alt(list(nerves))})"
+        rf"(?:[ \t]*(?:nerve|神経|神经))?(?P<cells>(?:[ \t]+{cell}){{2,5}})[ \t]*$",
+        re.M | re.I,
+    )
+    block = re.compile(rf"(?<![A-Za-z])(?:{_alt(list(modalities))})(?![A-Za-z])", re.I)
+    column = re.compile(rf"(?<![A-Za-z])(?:{_alt(list(columns))})(?![A-Za-z])", re.I)
+    return NcsRules(row, block, column, sides, nerves, modalities, columns, frozenset(absent))
+
+
+def find_rows(rules: NcsRules, norm: Normalised, document_id: str) -> list[NerveConduction]:
+    """Every table row that can be read as a nerve-conduction measurement."""
+    text = norm.text
+    out: list[NerveConduction] = []
+    blocks = [(m.start(), rules.modalities[m.group().lower()]) for m in rules.block.finditer(text)]
+    for m in rules.row.finditer(text):
+        header = [b for b in blocks if b[0] < m.start()]
+        if not header:
+            continue
+        block_start, modality = header[-1]
+        order = _column_order(rules, text[block_start : m.start()])
+        row = _row(rules, m, modality, order)
+        if row is None:
+            continue
+        s, e = norm.source_span(m.start("side"), m.end("cells"))
+        evidence = Evidence(
+            document_id=document_id, start=s, end=e, quote=norm.original[s:e], extractor=EXTRACTOR
+        )
+        try:
+            out.append(NerveConduction(evidence=(evidence,), **row))  # type: ignore[arg-type]
+        except ValidationError:
+            continue  # an impossible value (velocity 300 m/s): not a nerve-conduction row
+    return out
+
+
+def _column_order(rules: NcsRules, header: str) -> tuple[str, ...]:
+    seen: list[str] = []
+    for m in rules.column.finditer(header):
+        col = rules.columns[m.group().lower()]
+        if col not in seen:
+            seen.append(col)
+    return tuple(seen) if len(seen) >= 2 else _DEFAULT_ORDER
+
+
+def _row(
+    rules: NcsRules, m: re.Match[str], modality: str, order: tuple[str, ...]
+) -> dict[str, object] | None:
+    cells = m.group("cells").split()
+    row: dict[str, object] = {
+        "nerve": rules.nerves[m.group("nerve").lower()],
+        "side": rules.sides[m.group("side").lower().rstrip(".")]
+        if m.group("side").lower().rstrip(".") in rules.sides
+        else rules.sides.get(m.group("side").lower()),
+        "modality": modality,
+    }
+    any_value = False
+    for col, cell in zip(order, cells, strict=False):
+        if cell.lower() in rules.absent:
+            row["not_recordable"] = True
+            continue
+        try:
+            value = float(cell)
+        except ValueError:
+            continue
+        row[_FIELDS[col]] = value
+        any_value = True
+    if not any_value and not row.get("not_recordable"):
+        return None
+    if row["side"] is None:
+        del row["side"]
+    return row

@@ -1,0 +1,241 @@
+"""Text normalisation that remembers where every character came from.
+
+Case reports reach us through PDF extraction: full-width digits and brackets
+("１，７００ｐｇ／ｍｌ（基準値＜２２０）"), a "/" lost to U+FFFD ("mg\\ufffddl"), words and
+numbers broken across lines ("vas-\\ncular", "735\\n\\nmg/dl"), and spaces that PDF tools
+put between CJK and Latin text ("57 歳", "IgG4 陽性"). Matching and parsing are far simpler
+on clean text, but evidence must quote the *original* characters, so every edit is
+recorded and :meth:`Normalised.source_span` maps a span back.
+
+Two layers, each a list of non-overlapping edits found by regular expressions (fast on
+long texts; untouched stretches map one to one):
+
+1. characters — NFKC, except that the CJK comma and full stop "，．" are kept (they end
+   clauses and sentences; between digits they become "," and "."); U+FFFD between unit
+   parts becomes "/"; soft hyphens and zero-width characters go; CR LF becomes LF.
+2. layout — spaces next to CJK characters go; a line break inside a CJK sentence, after
+   "/" or before ")", or a hyphenated word break, is removed; a blank line between a
+   number and its unit, or before a line that starts with a particle, is a page break
+   inside a sentence and is removed too. Line breaks before a section label
+   (``keep_line_before``) and after a sentence end stay, so headers stay at line starts.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+# Characters that never change under NFKC and need no other treatment: ASCII printables
+# (CR is handled on its own), CJK punctuation except the ideographic space, kana
+# (except the combining and spacing voicing marks), CJK ideographs, Hangul, Greek.
+_SAFE = (
+    "\t\n\x20-\x7e\u3001-\u303f\u3041-\u3096\u309d-\u30fe\u4e00-\u9fff\uac00-\ud7af"
+    "\u0391-\u03a9\u03b1-\u03c9"
+)
+_RE_UNSAFE = re.compile(f"[\u3040-\u30ff][\u3099\u309a]|\r\n?|[^{_SAFE}]+")
+_DELETE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
+_KEEP_CJK_PUNCT = {"\uff0c": ",", "\uff0e": "."}  # kept, except between digits
+_FFFD = "\ufffd"
+
+_CJK = (
+    "\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u31f0-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\uff01-\uff0f\uff1a-\uff20\uff5b-\uff65"
+)
+_RE_CJK_SPACE = re.compile(f"(?<=[{_CJK}])[ \\t]+|[ \\t]+(?=[{_CJK}])")
+_RE_LINEBREAK = re.compile(r"[ \t]*\n(?:[ \t]*\n)*[ \t]*")
+_RE_IS_CJK = re.compile(f"[{_CJK}]")
+_RE_HIRAGANA = re.compile("[\u3041-\u3096]")
+_RE_UNIT_START = re.compile(r"(?:[munpfμk]?g|[mμud]?[lL]|I?U|%|/|mm|mEq|mmol)(?![A-Za-z]{3})")
+_SENTENCE_END = frozenset("。．.!?！？")
+_JOIN_AFTER = frozenset("/<>≤≥≦≧~〜(=+")
+_JOIN_BEFORE = frozenset(")~〜/")
+
+
+@dataclass(slots=True)
+class _Map:
+    """Piecewise map from positions in an edited text to positions in its source."""
+
+    dst: list[int] = field(default_factory=list)  # segment starts in the edited text
+    src: list[int] = field(default_factory=list)  # segment starts in the source
+    src_len: list[int] = field(default_factory=list)  # -1: identity segment
+    dst_len: int = 0
+
+    def start(self, pos: int) -> int:
+        i = bisect_right(self.dst, pos) - 1
+        if i < 0:
+            return pos
+        if self.src_len[i] < 0:
+            return self.src[i] + (pos - self.dst[i])
+        return self.src[i]
+
+    def end(self, pos: int) -> int:
+        if pos <= 0:
+            return self.start(pos)
+        i = bisect_right(self.dst, pos - 1) - 1
+        if i < 0:
+            return pos
+        if self.src_len[i] < 0:
+            return self.src[i] + (pos - self.dst[i])
+        return self.src[i] + self.src_len[i]
+
+
+def _apply(text: str, edits: list[tuple[int, int, str]]) -> tuple[str, _Map]:
+    """Apply sorted, non-overlapping ``(start, end, replacement)`` edits."""
+    out: list[str] = []
+    m = _Map()
+    src_pos = 0
+    dst_pos = 0
+    for start, end, repl in edits:
+        if start > src_pos:
+            m.dst.append(dst_pos)
+            m.src.append(src_pos)
+            m.src_len.append(-1)
+            out.append(text[src_pos:start])
+            dst_pos += start - src_pos
+        m.dst.append(dst_pos)
+        m.src.append(start)
+        m.src_len.append(end - start)
+        out.append(repl)
+        dst_pos += len(repl)
+        src_pos = end
+    if src_pos < len(text):
+        m.dst.append(dst_pos)
+        m.src.append(src_pos)
+        m.src_len.append(-1)
+        out.append(text[src_pos:])
+        dst_pos += len(text) - src_pos
+    m.dst_len = dst_pos
+    return "".join(out), m
+
+
+@lru_cache(maxsize=8192)
+def _nfkc(piece: str) -> str:
+    return unicodedata.normalize("NFKC", piece)
+
+
+def _is_digit(ch: str) -> bool:
+    return "0" <= ch <= "9"
+
+
+def _char_edits(text: str) -> list[tuple[int, int, str]]:
+    edits: list[tuple[int, int, str]] = []
+    n = len(text)
+    for m in _RE_UNSAFE.finditer(text):
+        run = m.group()
+        if run[0] == "\r":
+            edits.append((m.start(), m.end(), "\n"))
+            continue
+        if len(run) == 2 and run[1] in "\u3099\u309a":
+            composed = _nfkc(run)
+            if composed != run:
+                edits.append((m.start(), m.end(), composed))
+            continue
+        base = m.start()
+        for k, ch in enumerate(run):
+            pos = base + k
+            if ch in _DELETE:
+                edits.append((pos, pos + 1, ""))
+            elif ch in _KEEP_CJK_PUNCT:
+                prev = text[pos - 1] if pos else ""
+                nxt = text[pos + 1] if pos + 1 < n else ""
+                if _is_digit(_nfkc(prev) if prev else "") and _is_digit(_nfkc(nxt) if nxt else ""):
+                    edits.append((pos, pos + 1, _KEEP_CJK_PUNCT[ch]))
+            elif ch == _FFFD:
+                if _lost_slash(text, pos):
+                    edits.append((pos, pos + 1, "/"))
+            else:
+                out = _nfkc(ch)
+                if out != ch:
+                    edits.append((pos, pos + 1, out))
+    return edits
+
+
+def _lost_slash(text: str, pos: int) -> bool:
+    """U+FFFD between a number or unit and a unit: "mg\\ufffddl", "2\\ufffd\\nmm3"."""
+    if pos == 0:
+        return False
+    prev = _nfkc(text[pos - 1])
+    if not (prev.isascii() and prev.isalnum()) and prev not in "μµ":
+        return False
+    j = pos + 1
+    while j < len(text) and text[j] in " \t\r\n":
+        j += 1
+    if j >= len(text):
+        return False
+    nxt = _nfkc(text[j])[:1]
+    return (nxt.isascii() and nxt.isalpha()) or nxt in "μµ"
+
+
+def _layout_edits(text: str, keep_line_before: re.Pattern[str] | None) -> list[tuple[int, int, str]]:
+    edits: list[tuple[int, int, str]] = []
+    for m in _RE_CJK_SPACE.finditer(text):
+        if "\n" not in m.group():
+            edits.append((m.start(), m.end(), ""))
+    for m in _RE_LINEBREAK.finditer(text):
+        start, end = m.start(), m.end()
+        if start == 0 or end >= len(text):
+            continue
+        prev, nxt = text[start - 1], text[end]
+        blank = m.group().count("\n") > 1
+        if (
+            not blank
+            and prev == "-"
+            and start >= 2
+            and text[start - 2].islower()
+            and text[start - 2].isascii()
+            and nxt.islower()
+            and nxt.isascii()
+        ):
+            edits.append((start - 1, end, ""))  # "vas-\ncular" -> "vascular"
+            continue
+        if prev in _SENTENCE_END or (keep_line_before is not None and keep_line_before.match(text, end)):
+            continue
+        prev_cjk = bool(_RE_IS_CJK.match(prev))
+        next_cjk = bool(_RE_IS_CJK.match(nxt))
+        if blank:
+            page_break = (prev_cjk and _RE_HIRAGANA.match(nxt) is not None) or (
+                _is_digit(prev) and _RE_UNIT_START.match(text, end) is not None
+            )
+            if page_break:
+                edits.append((start, end, ""))
+            continue
+        if prev_cjk or next_cjk or prev in _JOIN_AFTER or nxt in _JOIN_BEFORE:
+            edits.append((start, end, ""))
+    edits.sort()
+    merged: list[tuple[int, int, str]] = []
+    for e in edits:
+        if merged and e[0] < merged[-1][1]:
+            continue  # a space edit inside a line-break edit
+        merged.append(e)
+    return merged
+
+
+@dataclass(frozen=True, slots=True)
+class Normalised:
+    """Normalised text and the way back to the original."""
+
+    text: str
+    original: str
+    _maps: tuple[_Map, ...]
+
+    def source_span(self, start: int, end: int) -> tuple[int, int]:
+        """The original characters behind ``text[start:end]``."""
+        s, e = start, max(start, end)
+        for m in reversed(self._maps):
+            s, e = m.start(s), m.end(e) if e > s else m.start(s)
+        return s, max(s, e)
+
+    def quote(self, start: int, end: int) -> str:
+        s, e = self.source_span(start, end)
+        return self.original[s:e]
+
+
+def normalise(text: str, keep_line_before: re.Pattern[str] | None = None) -> Normalised:
+    """Normalise ``text``; ``keep_line_before`` matches labels that must stay at a line
+    start (section headers such as 現病歴：)."""
+    first, map1 = _apply(text, _char_edits(text))
+    second, map2 = _apply(first, _layout_edits(first, keep_line_before))
+    return Normalised(second, text, (map1, map2))

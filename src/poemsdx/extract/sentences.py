@@ -1,0 +1,114 @@
+"""Sentences and clauses, per language.
+
+CJK sentences end at 。．！？ (and "." or "!" after a CJK character); English ones at
+". " / "! " / "? " unless the full stop belongs to an abbreviation ("Fig.", "Rt.", "e.g.",
+"Dr.", an initial), a decimal or a list number. A blank line always ends a sentence, and
+so does a section boundary (sentences never cross sections).
+
+Clauses matter for the scope of context cues: ";" and ":" end a clause in every
+language; in Japanese "，、," separate clauses *or* list items (``context`` tells them
+apart); in Chinese "，" ends a clause while "、" separates list items; in English a comma
+ends nothing (ConText scopes run to the sentence end or a termination cue).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .language import Language, detect
+from .sections import Section
+
+_CJK_END = "。．！？"
+_RE_BOUNDARY = re.compile(r"[。．！？]+[」』）)]*|[.!?]+[\"'”’)\]]*(?=\s|$|[\u3000-\u9fff])|\n[ \t]*\n")
+_ABBREVIATIONS = frozenset(
+    """fig figs no nos vs dr mr mrs ms prof st rt lt e.g i.e etc approx al jan feb mar apr
+    jun jul aug sep sept oct nov dec ref refs vol pp ca cf resp min max mg pt pts dept
+    univ inc ltd co med m.d ph.d b.i.d t.i.d q.d p.o i.v""".split()
+)
+_RE_LAST_WORD = re.compile(r"([A-Za-z][A-Za-z.]*)\.?$")
+_RE_CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff]")
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    start: int
+    end: int
+    section: int  # index into the section list
+    language: Language
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    """Whether the "." at ``dot`` ends an abbreviation, initial or number rather than a
+    sentence."""
+    before = text[max(0, dot - 12) : dot]
+    m = _RE_LAST_WORD.search(before)
+    if m is None:
+        return dot > 0 and text[dot - 1].isdigit() and dot + 1 < len(text) and text[dot + 1].isdigit()
+    word = m.group(1).lower()
+    if word.rstrip(".") in _ABBREVIATIONS or word in _ABBREVIATIONS:
+        return True
+    if len(word) == 1 and m.group(1).isupper():
+        return True  # an initial: "J. Smith", "C. D."
+    nxt = text[dot + 1 : dot + 3].lstrip()
+    return bool(nxt) and nxt[0].islower()
+
+
+def split_sentences(
+    text: str, sections: list[Section], prior: Language
+) -> list[Sentence]:
+    """Sentences of ``text`` inside each section, with the language of each."""
+    out: list[Sentence] = []
+    for index, sec in enumerate(sections):
+        pos = sec.start
+        for m in _RE_BOUNDARY.finditer(text, sec.start, sec.end):
+            stop = m.end()
+            token = m.group()
+            if token[0] == ".":
+                if _is_abbreviation(text, m.start()):
+                    continue
+            elif token[0] in "!?" and not (m.end() >= len(text) or text[m.end()].isspace()):
+                continue
+            _emit(text, pos, stop, index, prior, out)
+            pos = stop
+        _emit(text, pos, sec.end, index, prior, out)
+    return out
+
+
+def _emit(text: str, start: int, end: int, section: int, prior: Language, out: list[Sentence]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    stop = end
+    while stop > start and text[stop - 1].isspace():
+        stop -= 1
+    if stop > start:
+        out.append(Sentence(start, stop, section, detect(text[start:stop], prior)))
+
+
+def clause_breaks(text: str, start: int, end: int, language: Language) -> tuple[list[int], list[int]]:
+    """Positions of strong (";", ":") and soft clause separators in ``text[start:end]``.
+    Soft ones are "，、," in Japanese, "，," in Chinese (its "、" joins list items) and
+    none in English."""
+    strong: list[int] = []
+    soft: list[int] = []
+    if language == "ja":
+        soft_chars = "，、,"
+    elif language == "zh":
+        soft_chars = "，,"
+    else:
+        soft_chars = ""
+    for i in range(start, end):
+        ch = text[i]
+        if ch in ";；:：":
+            if ch in ":：" and i + 1 < end and text[i + 1].isdigit() and i > start and text[i - 1].isdigit():
+                continue  # 10:30, 1:100
+            strong.append(i)
+        elif ch in soft_chars:
+            if ch == "," and i > start and text[i - 1].isdigit() and i + 1 < end and text[i + 1].isdigit():
+                continue  # 1,700
+            soft.append(i)
+    return strong, soft
+
+
+def is_cjk(ch: str) -> bool:
+    return bool(_RE_CJK.match(ch))

@@ -1,0 +1,233 @@
+"""Time expressions and treatment events.
+
+Absolute dates: "2009年10月初旬" → 2009-10, "11月下旬" → the year last mentioned,
+"2010-01-15", "March 2010", "2021年3月". Relative times name an anchor and an ISO 8601
+offset: "治療5カ月後" / "5 months after treatment" / "治疗后3个月" → the first
+disease-directed treatment + P5M / P3M; "自己末梢血幹細胞移植…3カ月後" → that event + P3M;
+"治療開始直前" → −P1D; "入院時" / "on admission" → admission; "after ASCT" (no amount) →
+that event, after treatment; a bare "3カ月後" refers to the anchor last used.
+The source words are kept as ``When.label``.
+
+Treatment mentions become ``Event``s (one per treatment concept, dated by an absolute
+date in the same sentence). Words and grammar live in ``lexicons/<lang>/time.yaml``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .lexicon import Lexicon
+
+TREATMENT = "@treatment"  # the first disease-directed treatment, resolved later
+PREVIOUS = "@previous"  # the anchor used last
+_MARK = "\u0001"  # stands for a treatment mention in the working copy of a sentence
+_NUM = r"\d{1,3}(?:\.\d)?"
+
+
+@dataclass(frozen=True, slots=True)
+class TimeExpr:
+    start: int
+    end: int
+    date: str | None = None
+    anchor: str | None = None  # admission | onset | TREATMENT | PREVIOUS | a treatment concept
+    offset: str | None = None
+    phase: str | None = None
+
+
+def _alt(words: list[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TimeRules:
+    patterns: tuple[tuple[str, re.Pattern[str]], ...]
+    units: dict[str, str]
+    numbers: dict[str, int]
+    months: dict[str, int]
+    after: frozenset[str]
+    before: frozenset[str]
+    just_before: frozenset[str]
+    just_after: frozenset[str]
+    admission: frozenset[str]
+    onset: frozenset[str]
+
+
+@lru_cache(maxsize=8)
+def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
+    words: dict[str, list[str]] = {}
+    units: dict[str, str] = {}
+    numbers: dict[str, int] = {}
+    months: dict[str, int] = {}
+    for lex in lexicons:
+        t = lex.time
+        for key in ("early", "middle", "late", "after", "before", "just_before", "just_after",
+                    "at", "treatment", "admission", "onset"):  # fmt: skip
+            words.setdefault(key, []).extend(getattr(t, key))
+        for unit, ws in t.units.items():
+            units.update({w.lower(): unit for w in ws})
+        for n, ws in t.numbers.items():
+            numbers.update({w.lower(): n for w in ws})
+        for mo, ws in t.months.items():
+            months.update({w.lower(): mo for w in ws})
+    a = {k: _alt(v) for k, v in words.items()}
+    unit = _alt(list(units))
+    num = rf"(?:{_NUM}|{_alt(list(numbers))})" if numbers else _NUM
+    ev = rf"(?P<ev>{_MARK}+|{a['treatment']}|{a['admission']}|{a['onset']})"
+    direction = rf"(?P<dir>{a['after']}|{a['before']})"
+    rel = rf"(?P<rel>{a['just_before']}|{a['just_after']}|{a['at']}|{a['after']}|{a['before']})"
+    part = rf"(?:\s?(?P<part>{a['early']}|{a['middle']}|{a['late']}))?"
+    mon = _alt(list(months))
+    filler = r"(?:\s?(?:の|を|に|开始|開始|施行|start of|the|his|her|initiation of|starting)\s?)*"
+    patterns = (
+        ("iso", re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})[-/.](?P<m>\d{1,2})(?:[-/.](?P<d>\d{1,2}))?(?![\d.])")),
+        ("cjk_date", re.compile(
+            rf"(?:(?P<y>(?:19|20)\d{{2}})\s?年\s?)?(?<![\d.カヵかヶケ个個])(?P<m>1[0-2]|0?[1-9])\s?月"
+            rf"(?:\s?(?P<d>[1-3]?\d)\s?日)?{part}"
+        )),
+        ("cjk_year", re.compile(r"(?P<y>(?:19|20)\d{2})\s?年(?!\s?\d{1,2}\s?月)(?!\s?(?:前|后|後))")),
+        ("en_date", re.compile(
+            rf"(?:(?P<part>{a['early']}|{a['middle']}|{a['late']})\s)?(?:(?P<d>[1-3]?\d)(?:st|nd|rd|th)?\s)?"
+            rf"(?P<mon>{mon})\.?,?\s(?:(?P<d2>[1-3]?\d)(?:st|nd|rd|th)?,?\s)?(?P<y>(?:19|20)\d{{2}})",
+            re.I,
+        ) if mon else re.compile(r"(?!)")),
+        ("en_year", re.compile(r"\b(?:in|since|from|during|until)\s(?P<y>(?:19|20)\d{2})\b", re.I)),
+        ("event_amount", re.compile(rf"{ev}{filler}\s?(?P<n>{num})\s?(?P<u>{unit})\s?{direction}", re.I)),
+        ("event_dir_amount", re.compile(rf"{ev}{filler}{direction}\s?(?P<n>{num})\s?(?P<u>{unit})", re.I)),
+        ("amount_event", re.compile(rf"(?P<n>{num})[\s-]?(?P<u>{unit})\s{direction}\s{filler}{ev}", re.I)),
+        ("event_rel", re.compile(rf"{ev}{filler}{rel}", re.I)),
+        ("rel_event", re.compile(rf"{rel}\s{filler}{ev}", re.I)),
+        ("amount", re.compile(rf"(?P<n>{num})\s?(?P<u>{unit})\s?{direction}", re.I)),
+    )  # fmt: skip
+    fs = frozenset
+    return TimeRules(
+        patterns, units, numbers, months,
+        fs(w.lower() for w in words["after"]), fs(w.lower() for w in words["before"]),
+        fs(w.lower() for w in words["just_before"]), fs(w.lower() for w in words["just_after"]),
+        fs(w.lower() for w in words["admission"]), fs(w.lower() for w in words["onset"]),
+    )  # fmt: skip
+
+
+def find_times(
+    rules: TimeRules,
+    text: str,
+    start: int,
+    end: int,
+    treatments: list[tuple[int, int, str]],
+    year: int | None,
+) -> tuple[list[TimeExpr], int | None]:
+    """Time expressions in ``text[start:end]`` (non-overlapping, in order) and the year
+    to carry on; ``treatments`` are the sentence's treatment mentions (start, end, concept)."""
+    work = list(text[start:end])
+    for s, e, _ in treatments:
+        for i in range(max(s, start), min(e, end)):
+            work[i - start] = _MARK
+    w = "".join(work)
+    found: list[TimeExpr] = []
+    taken: list[tuple[int, int]] = []
+    for kind, pattern in rules.patterns:
+        for m in pattern.finditer(w):
+            s, e = m.start() + start, m.end() + start
+            if any(s < te and ts < e for ts, te in taken):
+                continue
+            expr = _build(rules, kind, m, s, e, treatments, year)
+            if expr is None:
+                continue
+            if expr.date:
+                year = int(expr.date[:4])
+            found.append(expr)
+            taken.append((s, e))
+    found.sort(key=lambda x: x.start)
+    return found, year
+
+
+def _build(
+    rules: TimeRules,
+    kind: str,
+    m: re.Match[str],
+    s: int,
+    e: int,
+    treatments: list[tuple[int, int, str]],
+    year: int | None,
+) -> TimeExpr | None:
+    g = m.groupdict()
+    if kind in ("iso", "cjk_date", "en_date", "cjk_year", "en_year"):
+        y = int(g["y"]) if g.get("y") else year
+        if y is None:
+            return None
+        month = _month(rules, g)
+        day = g.get("d") or g.get("d2")
+        if month is None:
+            return TimeExpr(s, e, date=f"{y:04d}")
+        if not 1 <= month <= 12:
+            return None
+        if day and 1 <= int(day) <= 28:
+            return TimeExpr(s, e, date=f"{y:04d}-{month:02d}-{int(day):02d}")
+        return TimeExpr(s, e, date=f"{y:04d}-{month:02d}")
+    anchor = _anchor(rules, g.get("ev"), m, s, treatments)
+    if g.get("n") is not None:
+        offset = _offset(rules, g["n"], g["u"], g["dir"])
+        if offset is None:
+            return None
+        return TimeExpr(s, e, anchor=anchor, offset=offset)
+    relation = (g.get("rel") or "").lower()
+    if anchor is None:
+        return None
+    if relation in rules.just_before:
+        return TimeExpr(s, e, anchor=anchor, offset="-P1D")
+    if relation in rules.just_after:
+        return TimeExpr(s, e, anchor=anchor, offset="P1D")
+    if anchor in ("admission", "onset"):
+        return TimeExpr(s, e, anchor=anchor)
+    if relation in rules.before:
+        return TimeExpr(s, e, anchor=anchor, phase="before_treatment")
+    if relation in rules.after:
+        return TimeExpr(s, e, anchor=anchor, phase="after_treatment")
+    return TimeExpr(s, e, anchor=anchor)
+
+
+def _month(rules: TimeRules, g: dict[str, str | None]) -> int | None:
+    if g.get("m"):
+        return int(g["m"] or 0)
+    if g.get("mon"):
+        return rules.months.get((g["mon"] or "").lower().rstrip("."))
+    return None
+
+
+def _anchor(
+    rules: TimeRules, ev: str | None, m: re.Match[str], s: int, treatments: list[tuple[int, int, str]]
+) -> str | None:
+    if ev is None:
+        return PREVIOUS
+    if ev.startswith(_MARK):
+        pos = s + (m.start("ev") - m.start())
+        for ts, te, concept in treatments:
+            if ts <= pos < te:
+                return concept
+        return TREATMENT
+    low = ev.lower()
+    if low in rules.admission:
+        return "admission"
+    if low in rules.onset:
+        return "onset"
+    return TREATMENT
+
+
+def _offset(rules: TimeRules, n: str, unit: str, direction: str) -> str | None:
+    amount = rules.numbers.get(n.lower())
+    if amount is None:
+        try:
+            value = float(n)
+        except ValueError:
+            return None
+        if not 0 < value <= 600:
+            return None
+        amount_text = f"{value:g}"
+    else:
+        amount_text = str(amount)
+    letter = rules.units.get(unit.lower())
+    if letter is None:
+        return None
+    sign = "-" if direction.lower() in rules.before else ""
+    return f"{sign}P{amount_text}{letter}"
