@@ -9,10 +9,8 @@ Each case is a small case file with the bad row fourth (``observations[3]``)::
       - oedema absent                   observations[2]
       - <the bad row>                   observations[3]
 
-The loader's messages today name the path and ``file:line:col``. Where the message could be
-clearer (echo the bad value, suggest the near name, point at ``value`` rather than the
-whole row) the wished-for behaviour is pinned as a strict xfail, so the test turns red — and
-the marker must go — when ``io/case.py`` is improved.
+The loader's messages name the path and ``file:line:col``, echo the bad value with its unit,
+suggest the nearest allowed name, and point at the field itself (``value``, not the row).
 """
 
 from __future__ import annotations
@@ -102,7 +100,7 @@ def test_unknown_nerve_in_json_names_the_json_path() -> None:
         p.parse_case(json.dumps(data, indent=1), kb(), filename="case.json", fmt="json")
     assert err.value.location is not None
     assert err.value.location.path == "observations[1].nerve"
-    assert str(err.value).startswith("case.json at observations[1].nerve:")
+    assert str(err.value).startswith("case.json:10:4 at observations[1].nerve:")
 
 
 def test_block_style_row_points_at_the_field_line() -> None:
@@ -121,30 +119,15 @@ def test_block_style_row_points_at_the_field_line() -> None:
 # -- wished-for clarity (see the module docstring) --------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="io/case.py reports pydantic's literal_error text: it does not echo the bad nerve"
-    " name nor suggest the near one (difflib, as it does for unknown concepts)",
-)
 def test_unknown_nerve_echoes_the_name_and_suggests() -> None:
     text = str(error("unknown_nerve"))
     assert "unknown nerve 'medain'" in text and "did you mean median" in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="io/case.py reports pydantic's greater_than text: it does not echo the value and"
-    " unit ('got -4 ms')",
-)
 def test_negative_latency_echoes_the_value() -> None:
     assert "-4 ms" in str(error("negative_latency"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the percentage check is a model-level validator in Measurement, so the error is"
-    " located at the row (observations[3]) rather than at its value (observations[3].value)",
-)
 def test_percentage_above_100_points_at_the_value() -> None:
     e = error("percentage_over_100")
     assert e.location is not None and e.location.path == "observations[3].value"

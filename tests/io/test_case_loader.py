@@ -307,12 +307,6 @@ def test_good_case_json_and_yaml_agree(tmp_path: Path, kb: Knowledge) -> None:
     assert poemsdx.load_case(yaml_path, kb) == poemsdx.load_case(json_path, kb)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: io/case.py _parse_json reports a duplicate JSON key with the file only, "
-    "not the line or JSON path of the object that repeats it",
-)
 def test_duplicate_json_key_says_where(tmp_path: Path, kb: Knowledge) -> None:
     text = (
         '{"observations": [\n'
@@ -327,12 +321,6 @@ def test_duplicate_json_key_says_where(tmp_path: Path, kb: Knowledge) -> None:
     assert "case.json:3" in message or "observations[0]" in message, message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: io/case.py parse_case names the Python type of a non-mapping top level "
-    "('not LocatedList', 'not NoneType') instead of saying 'a list' or 'the file is empty'",
-)
 @pytest.mark.parametrize("text", ["- a\n- b\n", ""], ids=["list", "empty"])
 def test_top_level_message_has_no_python_type_names(
     tmp_path: Path, kb: Knowledge, text: str

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from ..knowledge.registry import Knowledge
 from ..model import Case, Document, Event, Evidence, Finding, Measurement, Patient, When
 from ..model.observations import NerveConduction
-from .context import Modifiers
+from .context import Cue, Modifiers
 from .labs import Typing, Value
 from .normalise import Normalised
 from .resources import Entry, Resources
@@ -36,12 +36,17 @@ _X = "poemsdx.extract."
 _RE_DEMOGRAPHICS = re.compile(
     r"(?P<age>\d{1,3})\s?(?:歳|岁|才)\s?(?:の)?\s?[，,、]?\s?(?P<sex>男性|女性|男|女)"
     r"|(?P<sex2>男性|女性|男|女)\s?[，,、]?\s?(?P<age2>\d{1,3})\s?(?:歳|岁)"
-    r"|(?P<age3>\d{1,3})[- ]year[- ]old\s(?P<sex3>man|woman|male|female|boy|girl|gentleman|lady)",
+    r"|(?P<age3>\d{1,3})[- ](?:year|yr)s?[- ]old\s(?P<sex3>man|woman|male|female|boy|girl|gentleman|lady)"
+    r"|\b(?P<age4>\d{1,3})\s?(?:y/?o\s?|yo\s|-?years?-old\s)?(?P<sex4>M|F|male|female)\b"
+    r"|(?:性别|性別)\s?[:：]\s?(?P<sex5>男|女)\s*(?:年龄|年齢)\s?[:：]\s?(?P<age5>\d{1,3})"
+    r"|(?:年龄|年齢)\s?[:：]\s?(?P<age6>\d{1,3})\s?(?:歳|岁)?\s*(?:性别|性別)\s?[:：]\s?(?P<sex6>男|女)"
+    r"|\bSex\s?:\s?(?P<sex7>M|F|Male|Female)\b\s*Age\s?:\s?(?P<age7>\d{1,3})"
+    r"|\bAge\s?:\s?(?P<age8>\d{1,3})\s*Sex\s?:\s?(?P<sex8>M|F|Male|Female)\b",
     re.I,
 )
 _SEX = {"男性": "male", "男": "male", "女性": "female", "女": "female", "man": "male", "male": "male",
         "boy": "male", "gentleman": "male", "woman": "female", "female": "female", "girl": "female",
-        "lady": "female"}  # fmt: skip
+        "lady": "female", "m": "male", "f": "female"}  # fmt: skip
 _RE_SIMPLE = re.compile(r"^(-?)P(\d+(?:\.\d+)?)([YMWD])$")
 _QUALITATIVE_RESTATED = frozenset({"high", "low", "normal", "abnormal"})
 
@@ -51,6 +56,11 @@ class Mention:
     start: int
     end: int
     entry: Entry
+    lead: int = -1  # where the phrase begins when something precedes the term ("IgG-λ型M蛋白")
+
+    @property
+    def phrase_start(self) -> int:
+        return self.lead if 0 <= self.lead < self.start else self.start
 
 
 @dataclass(slots=True)
@@ -137,6 +147,7 @@ class Builder:
             out = [m for m in out if not (m.start < ty.end and ty.start < m.end) or m.entry.concept == "m_protein"]
             if near:
                 self.typed[(near[0].start, near[0].end)] = (ty, None)
+                near[0].lead = min(ty.start, near[0].phrase_start)
                 continue
             window = text[max(start, ty.start - 25) : min(end, ty.end + 25)]
             if self.res.labs.monoclonal.search(window):
@@ -170,10 +181,10 @@ class Builder:
             status = _status(cats)
             if status is None:
                 return
-            cue = _governing(mods, ("negation", "resolved", "uncertainty", "historical"))
+            cue = _near(m, _governing(mods, ("negation", "resolved", "uncertainty", "historical")))
             start = min(m.start, cue.start) if cue else m.start
             end = max(m.end, cue.end) if cue else m.end
-            note = "stated as history" if "historical" in cats and status == "uncertain" else None
+            note = None
             self.obs.append(
                 _Obs(m.start, m.entry.concept, "finding", when, [self.evidence(start, end, "context")],
                      status=status, note=note)
@@ -183,8 +194,8 @@ class Builder:
             if result is None:
                 return
             typing = self.typed.get((m.start, m.end))
-            cue = mods.result or _governing(mods, ("negation", "resolved"))
-            start = min(m.start, cue.start) if cue else m.start
+            cue = _near(m, mods.result or _governing(mods, ("negation", "resolved")))
+            start = min(m.phrase_start, cue.start) if cue else m.phrase_start
             end = max(m.end, cue.end) if cue else m.end
             if typing:
                 start, end = min(start, typing[0].start), max(end, typing[0].end)
@@ -203,13 +214,14 @@ class Builder:
         presence = m.entry.concept in self.res.presence
         if "negation" in cats or "resolved" in cats:
             return "negative" if presence or m.entry.result == "positive" else "normal"
-        if mods.result is not None:
-            return mods.result.defn.value
-        if m.entry.result is not None:
-            return m.entry.result
-        if presence and "affirmation" in cats:
-            return "positive"
-        return None
+        result = m.entry.result or (mods.result.defn.value if mods.result else None)
+        if result is None and presence and "affirmation" in cats:
+            result = "positive"
+        if presence and result in ("high", "abnormal"):
+            return "positive"  # "elevated M-protein", "IgG-λ M蛋白血症 … elevated"
+        if presence and result in ("low", "normal"):
+            return "negative"
+        return result
 
     def _treatment(self, m: Mention, cats: set[str], sent: Sentence, times: list[TimeExpr]) -> None:
         if cats & {"negation", "family", "hypothetical", "uncertainty"}:
@@ -233,10 +245,12 @@ class Builder:
         cats = set(mods.categories)
         if role == "family_history" or cats & {"family", "hypothetical"}:
             return
-        if v.censored == "<":
-            return  # "below X" cannot be compared with thresholds under X
+        if v.censored is not None:
+            return  # "> 2,000" or "< 0.5" is a bound, not a value the model can hold
         unit = v.unit or ("1" if self.res.units.get(m.entry.concept) == "1" else None)
-        note = f"reported as >{v.number:g} (a lower bound)" if v.censored == ">" else None
+        if unit is None:
+            return  # a number without a unit is not guessed into one
+        note = None
         self.obs.append(
             _Obs(v.start, m.entry.concept, "measurement", when,
                  [self.evidence(min(m.start, v.start), max(m.end, v.end), "labs")],
@@ -264,8 +278,9 @@ class Builder:
             m = _RE_DEMOGRAPHICS.search(text, start, end)
             if m is None:
                 continue
-            age = m.group("age") or m.group("age2") or m.group("age3")
-            sex = _SEX.get((m.group("sex") or m.group("sex2") or m.group("sex3") or "").lower())
+            g = m.groupdict()
+            age = next((g[k] for k in g if k.startswith("age") and g[k]), None)
+            sex = _SEX.get(next((g[k] for k in g if k.startswith("sex") and g[k]), "").lower())
             years = float(age) if age and int(age) <= 120 else None
             self.patient = Patient(age=years, sex=sex)  # type: ignore[arg-type]
             return
@@ -278,26 +293,34 @@ class Builder:
 
 
 def _status(cats: set[str]) -> str | None:
+    """A finding's status from its cues (family, hypothetical and un-negated history are
+    not the patient's present findings; "improved" still means present)."""
     if cats & {"family", "hypothetical"}:
         return None
     if "negation" in cats:
         return "uncertain" if "uncertainty" in cats else "absent"
     if "historical" in cats:
-        return "uncertain"
+        return None
     if "resolved" in cats:
         return "absent"
-    if "improved" in cats:
-        return None
     if "uncertainty" in cats:
         return "uncertain"
     return "present"
 
 
-def _governing(mods: Modifiers, order: tuple[str, ...]) -> object | None:
+def _governing(mods: Modifiers, order: tuple[str, ...]) -> Cue | None:
     for cat in order:
         if cat in mods.categories:
             return mods.categories[cat]
     return None
+
+
+def _near(m: Mention, cue: Cue | None, gap: int = 16) -> Cue | None:
+    """The cue, if close enough to quote together with the mention."""
+    if cue is None:
+        return None
+    distance = cue.start - m.end if cue.start >= m.end else m.phrase_start - cue.end
+    return cue if distance <= gap else None
 
 
 def _add(a: str | None, b: str | None) -> str | None:

@@ -24,6 +24,8 @@ and *patient* (本例, "this patient", 该患者).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -35,6 +37,8 @@ CATEGORIES = (
     "negation", "uncertainty", "historical", "family", "hypothetical", "resolved",
     "improved", "affirmation",
 )  # fmt: skip
+MARKERS = ("generic", "literature", "patient")
+_RE_HIRAGANA = re.compile("[\u3041-\u3096]")
 _LIST_JOINERS = frozenset({"", "や", "と", "も", "及び", "および", "または", "又は", "ないし", "・", "とも"})
 
 
@@ -67,8 +71,7 @@ class Modifiers:
 @dataclass(frozen=True, slots=True, eq=False)
 class CueRules:
     language: str
-    cues: Automaton[CueDef]
-    markers: Automaton[CueDef]
+    cues: Automaton[tuple[CueDef, ...]]  # context cues and sentence markers together
 
 
 @lru_cache(maxsize=16)
@@ -84,31 +87,43 @@ def compile_cues(lex: Lexicon) -> CueRules:
     items += [(f, CueDef("termination", "none", form=f)) for f in c.termination]
     for result, words in lex.labs.results.items():
         items += [(f, CueDef("result", "both", result, form=f)) for f in words]
-    markers: list[tuple[str, CueDef]] = []
-    for cat in ("generic", "literature", "patient"):
-        markers += [(f, CueDef(cat, "none", form=f)) for f in getattr(c, cat)]
-    return CueRules(lex.language, Automaton(items), Automaton(markers))
+    for cat in MARKERS:
+        items += [(f, CueDef(cat, "none", form=f)) for f in getattr(c, cat)]
+    return CueRules(lex.language, _grouped(items))
 
 
-def _accept(text: str) -> object:
-    def accept(start: int, end: int, payloads: list[CueDef]) -> tuple[CueDef, int] | None:
-        defn = payloads[0]
-        stop = boundary_ok(text, start, end, fold_form(defn.form))
-        return None if stop is None else (defn, stop)
+def _grouped(items: list[tuple[str, CueDef]]) -> Automaton[tuple[CueDef, ...]]:
+    """One automaton entry per form, carrying every definition of that form (a word can
+    be a result and an affirmation at once: 陽性, "detected")."""
+    by_key: dict[str, list[CueDef]] = {}
+    forms: dict[str, str] = {}
+    for form, defn in items:
+        key = fold_form(form)
+        if defn not in by_key.setdefault(key, []):
+            by_key[key].append(defn)
+        forms.setdefault(key, form)
+    return Automaton((forms[k], tuple(v)) for k, v in by_key.items())
+
+
+Accept = Callable[[int, int, list[tuple[CueDef, ...]]], tuple[tuple[CueDef, ...], int] | None]
+
+
+def _accept(text: str) -> Accept:
+    def accept(start: int, end: int, payloads: list[tuple[CueDef, ...]]) -> tuple[tuple[CueDef, ...], int] | None:
+        defs = payloads[0]
+        stop = boundary_ok(text, start, end, fold_form(defs[0].form))
+        return None if stop is None else (defs, stop)
 
     return accept
 
 
-def find_cues(rules: CueRules, text: str, folded: str, start: int, end: int) -> list[Cue]:
-    """Context cues in ``text[start:end]``, leftmost-longest."""
-    matches = rules.cues.scan(folded, _accept(text), start, end)  # type: ignore[arg-type]
-    return [Cue(m.start, m.end, m.payload) for m in matches]
-
-
-def sentence_markers(rules: CueRules, text: str, folded: str, start: int, end: int) -> set[str]:
-    """Which of generic / literature / patient the sentence is marked as."""
-    found = rules.markers.scan(folded, _accept(text), start, end)  # type: ignore[arg-type]
-    return {m.payload.category for m in found}
+def find_cues(rules: CueRules, text: str, folded: str, start: int, end: int) -> tuple[list[Cue], set[str]]:
+    """Context cues in ``text[start:end]`` (leftmost-longest), and which sentence markers
+    (generic / literature / patient) the sentence carries."""
+    matches = rules.cues.scan(folded, _accept(text), start, end)
+    cues = [Cue(m.start, m.end, d) for m in matches for d in m.payload if d.category not in MARKERS]
+    markers = {d.category for m in matches for d in m.payload if d.category in MARKERS}
+    return cues, markers
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +221,10 @@ def _back_over_lists(
         seg_start = seps[k - 1] + 1 if k > 0 else lo
         ends = [m.end for m in mentions if seg_start <= m.start and m.end <= b]
         if not ends:
-            return b + 1
+            item = text[seg_start:b].strip()
+            if len(item) > 8 or _RE_HIRAGANA.search(item):
+                return b + 1  # a clause, not a bare noun such as 凝固系 in a list
+            continue
         tail = text[max(ends) : b].strip()
         if tail not in _LIST_JOINERS and not (tail.startswith("(") and tail.endswith(")")):
             return b + 1

@@ -41,6 +41,9 @@ _RE_PATIENT = re.compile(
 )
 
 
+_SAMPLE = 60_000  # the character of a document shows in its first pages
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     kind: str  # patient_record | disease_description
@@ -58,6 +61,7 @@ def classify(text: str, lexicons: tuple[Lexicon, ...], header_texts: list[str]) 
     """Decide the kind of ``text`` (normalised), given its section header texts."""
     headings = _headings(lexicons)
     reasons: list[str] = []
+    text = text[:_SAMPLE]
     keys = _json_keys(text)
     heading_hits = sorted({k for k in keys if k.lower() in headings})
     heading_hits += sorted({h for h in header_texts if h.lower() in headings})

@@ -28,7 +28,7 @@ from functools import lru_cache
 
 from ..errors import UnitError
 from ..model import ReferenceRange
-from ..units import is_compatible, parse_unit
+from ..units import convert_molar, is_compatible, parse_unit
 from .lexicon import Lexicon
 
 NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
@@ -40,7 +40,7 @@ _UNIT = (
     r"|[A-Za-zμµ°][A-Za-z0-9μµ°\[\]]*(?:/(?:\(?\d*\.?[A-Za-zμµ°][A-Za-z0-9μµ°\[\]{}.]*\)?|\d+\s?h|{[^}]{1,12}}))*"
 )
 _RE_VALUE = re.compile(
-    rf"(?<![\w.\-/])(?P<cmp>[<>≤≥≦≧]=?\s?)?(?P<num>{NUM})(?![\d.,]\d)\s?(?P<unit>{_UNIT})?"
+    rf"(?<![A-Za-z0-9_.\-/^])(?P<cmp>[<>≤≥≦≧]=?\s?)?(?P<num>{NUM})(?![\d.,]\d)[ \t]*(?P<unit>{_UNIT})?"
 )
 _RE_TYPING = re.compile(
     r"(?P<h>Ig[GAMDE])(?![0-9a-z])\s?[-‐/]?\s?(?P<l>λ|κ|lambda|kappa|Lambda|Kappa|LAMBDA|KAPPA)"
@@ -51,7 +51,7 @@ _RE_TYPING = re.compile(
 _LIGHT = {"λ": "lambda", "κ": "kappa"}
 _FILLER = re.compile(
     r"(?:\s|[:：=]|\([^()]{1,40}\)|値|は|が|の|で|も|水平|为|是|达|约|level[s]?|value|of|was|were|is|are"
-    r"|count|concentration|titer|titre|at|reached|rose to|fell to|increased to|decreased to)*?"
+    r"|count|concentration|titer|titre|at|reached|rose to|fell to|increased to|decreased to)*"
 )
 _MAX_UNIT = 24
 
@@ -76,7 +76,7 @@ class Typing:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class LabRules:
-    range_after: re.Pattern[str]
+    range_after: tuple[re.Pattern[str], ...]
     specimen_before: re.Pattern[str]
     specimen_after: re.Pattern[str]
     specimens: dict[str, str]  # folded word -> specimen
@@ -107,14 +107,14 @@ def compile_labs(lexicons: tuple[Lexicon, ...]) -> LabRules:
         rf"|(?P<op>[<>≤≥≦≧]=?)\s?(?P<lim>{NUM})\s?(?P<limu>{_UNIT})?"
         rf"|(?P<lim2>{NUM})\s?(?P<lim2u>{_UNIT})?\s?(?P<op2>未満|以下|以上|超|以内|以上))"
     )
-    range_after = re.compile(
-        rf"\s?(?:[(\[]\s?(?:{label})?{body}\s?[)\]]|[,，;]?\s?{label}{body})", re.I
-    )
+    paren = re.compile(rf"\s?[(\[]\s?(?:{label})?{body}\s?[)\]]", re.I)
+    labelled = re.compile(rf"[,，;]?\s?{label}{body}", re.I) if labels else re.compile(r"(?!)")
+    column = re.compile(rf"[ \t]{{2,}}{body}(?=[ \t]|$)", re.I | re.M)
     words = _alt(list(specimens))
     specimen_before = re.compile(rf"(?P<s>{words})(?:\s|で|の|中の|中|から|-|:|：)*$", re.I)
     specimen_after = re.compile(rf"^\s?(?:\(|in\s(?:the\s)?)(?P<s>{words})", re.I)
     return LabRules(
-        range_after,
+        (paren, labelled, column),
         specimen_before,
         specimen_after,
         specimens,
@@ -139,14 +139,20 @@ def ucum(unit_text: str) -> str | None:
 
 
 @lru_cache(maxsize=4096)
-def fits(unit: str, concept_unit: str | None) -> bool:
-    """Whether a value in ``unit`` can be a value of a concept measured in ``concept_unit``."""
+def fits(unit: str, concept_unit: str | None, molar: bool = False) -> bool:
+    """Whether a value in ``unit`` can be a value of a concept measured in ``concept_unit``
+    (through its molar mass when it has one: calcium in mmol/L, creatinine in μmol/L)."""
     if concept_unit is None:
         return True
     try:
-        return is_compatible(unit, concept_unit)
+        if is_compatible(unit, concept_unit):
+            return True
+        if molar:
+            convert_molar(1.0, unit, concept_unit, 100.0)
+            return True
     except UnitError:
         return False
+    return False
 
 
 def _number(text: str) -> float | None:
@@ -170,16 +176,33 @@ def find_values(rules: LabRules, text: str, start: int, end: int) -> list[Value]
         unit = ucum(unit_text) if unit_text else None
         stop = m.end() if unit else m.end("num")
         rng = None
-        r = rules.range_after.match(text, stop, end)
-        if r is not None:
-            rng = _range(r, unit)
-            if rng is not None:
-                stop = r.end()
+        for pattern in rules.range_after:
+            r = pattern.match(text, stop, end)
+            if r is not None:
+                rng = _range(r, unit)
+                if rng is not None:
+                    stop = r.end()
+                    break
         if number is not None:
             cmp = (m.group("cmp") or "").strip()[:1] or None
             censored = {"<": "<", "≤": "<", "≦": "<", ">": ">", "≥": ">", "≧": ">"}.get(cmp or "")
             out.append(Value(m.start(), stop, number, censored, unit, rng))
         pos = max(stop, m.end(), pos + 1)
+    return _share_units(text, out)
+
+
+_RE_LIST_GAP = re.compile(r"^[ \t]*[,，、/]?[ \t]*[A-Za-zκλα-ω\u3040-\u9fff\- ]{1,16}[ \t]*[:：]?[ \t]*$")
+
+
+def _share_units(text: str, values: list[Value]) -> list[Value]:
+    """A list that writes the unit once ("kappa 24.1, lambda 41.0 mg/L"): a bare number
+    followed by a word and a number with a unit takes that unit."""
+    out = list(values)
+    for k in range(len(out) - 2, -1, -1):
+        v, nxt = out[k], out[k + 1]
+        if v.unit is None and nxt.unit is not None and v.censored is None:
+            if _RE_LIST_GAP.match(text[v.end : nxt.start]):
+                out[k] = Value(v.start, v.end, v.number, None, nxt.unit, v.range)
     return out
 
 
@@ -240,12 +263,13 @@ class Analyte:
     start: int
     end: int
     unit: str | None  # the concept's unit
+    molar: bool = False  # the concept has a molar mass
 
 
 def _usable(v: Value, a: Analyte) -> bool:
     if v.unit is None:
         return a.unit == "1"
-    return fits(v.unit, a.unit)
+    return fits(v.unit, a.unit, a.molar)
 
 
 def associate(

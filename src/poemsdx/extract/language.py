@@ -38,6 +38,8 @@ def script_counts(text: str) -> tuple[int, int, int]:
 
 def detect(text: str, prior: Language | None = None) -> Language:
     """The language of ``text``; ``prior`` (the document's language) breaks ties."""
+    if text.isascii():
+        return "en" if _RE_LATIN.search(text) else (prior or "en")
     kana, han, latin = script_counts(text)
     if kana and kana * 20 >= han:
         return "ja"

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 _RESTATED = frozenset({"high", "low", "normal", "abnormal"})
 _MAX_EVIDENCE = 6
+_NEUROPATHY = frozenset(
+    {"peripheral_neuropathy", "polyneuropathy", "sensorimotor_polyneuropathy", "demyelinating_polyneuropathy"}
+)
 
 
 def finalise(b: Builder, doc: Document) -> Case:
@@ -24,9 +27,9 @@ def finalise(b: Builder, doc: Document) -> Case:
     first = _first_treatment(b, events)
     when_of = _WhenMaker(b, {e.id for e in events}, first)
     obs = list(b.obs)
-    _carry_specimens(b, obs)
     numeric = {o.concept for o in obs if o.value is not None}
     obs = [o for o in obs if not (o.result in _RESTATED and o.concept in numeric)]
+    _carry_specimens(b, obs)
     built: list[tuple[int, Finding | Measurement | NerveConduction]] = []
     for o in _merge(obs, when_of):
         item = _observation(o, when_of(o.time))
@@ -116,7 +119,7 @@ def _carry_specimens(b: Builder, obs: list[_Obs]) -> None:
         if len(stated) != 1:
             continue
         specimen = stated.pop()
-        source = next(o for o in series if o.specimen == specimen)
+        source = next(o for o in series if o.specimen == specimen)  # the first stated value
         for o in series:
             if o.specimen is None:
                 o.specimen = specimen
@@ -139,9 +142,8 @@ def _merge(obs: list[_Obs], when_of: _WhenMaker) -> list[_Obs]:
         for p in out:
             if p.concept != o.concept or p.kind != o.kind:
                 continue
-            pk = when_of.key(p.time)
-            if pk != key and pk and key:
-                continue
+            if key and when_of.key(p.time) != key:
+                continue  # an untimed statement joins a timed one, never the reverse
             if o.kind == "finding" and p.status == o.status:
                 target = p
             elif o.kind == "measurement" and _same_measurement(p, o):
@@ -151,8 +153,6 @@ def _merge(obs: list[_Obs], when_of: _WhenMaker) -> list[_Obs]:
         if target is None:
             out.append(o)
             continue
-        if not when_of.key(target.time) and key:
-            target.time = o.time
         for attr in ("specimen", "heavy", "light", "method"):
             if getattr(target, attr) is None:
                 setattr(target, attr, getattr(o, attr))
@@ -191,8 +191,8 @@ def _observation(o: _Obs, when: When | None) -> Finding | Measurement | None:
 
 def _neuropathy(b: Builder, present: set[str]) -> Finding | None:
     concept = "sensorimotor_polyneuropathy"
-    if concept not in b.res.kinds or concept in present:
-        return None
+    if concept not in b.res.kinds or present & _NEUROPATHY:
+        return None  # a neuropathy the text names is better than one inferred
     if not all(b.signs.get(cls) for cls in ("sensory", "motor", "reflex")):
         return None
     evidence: list[Evidence] = []

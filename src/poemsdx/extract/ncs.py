@@ -37,6 +37,7 @@ _FIELDS = {
     "f_wave": "f_wave_latency_ms",
 }
 _DEFAULT_ORDER = ("latency", "amplitude", "velocity")
+_RE_ROW_HINT = re.compile(r"\d[ \t]+\d+(?:\.\d+)?[ \t]*$", re.M)
 
 
 def _alt(words: list[str]) -> str:
@@ -87,6 +88,8 @@ def find_rows(rules: NcsRules, norm: Normalised, document_id: str) -> list[Nerve
     """Every table row that can be read as a nerve-conduction measurement."""
     text = norm.text
     out: list[NerveConduction] = []
+    if _RE_ROW_HINT.search(text) is None:
+        return out  # no line ends in numbers: no table to read
     blocks = [(m.start(), rules.modalities[m.group().lower()]) for m in rules.block.finditer(text)]
     for m in rules.row.finditer(text):
         header = [b for b in blocks if b[0] < m.start()]

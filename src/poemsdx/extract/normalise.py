@@ -172,8 +172,8 @@ def _lost_slash(text: str, pos: int) -> bool:
 def _layout_edits(text: str, keep_line_before: re.Pattern[str] | None) -> list[tuple[int, int, str]]:
     edits: list[tuple[int, int, str]] = []
     for m in _RE_CJK_SPACE.finditer(text):
-        if "\n" not in m.group():
-            edits.append((m.start(), m.end(), ""))
+        if "\n" not in m.group() and len(m.group()) == 1:
+            edits.append((m.start(), m.end(), ""))  # a PDF tool's space; 2+ separate columns
     for m in _RE_LINEBREAK.finditer(text):
         start, end = m.start(), m.end()
         if start == 0 or end >= len(text):
@@ -193,6 +193,8 @@ def _layout_edits(text: str, keep_line_before: re.Pattern[str] | None) -> list[t
             continue
         if prev in _SENTENCE_END or (keep_line_before is not None and keep_line_before.match(text, end)):
             continue
+        if _tabular(text, start, end):
+            continue  # rows of a table stay rows
         prev_cjk = bool(_RE_IS_CJK.match(prev))
         next_cjk = bool(_RE_IS_CJK.match(nxt))
         if blank:
@@ -211,6 +213,18 @@ def _layout_edits(text: str, keep_line_before: re.Pattern[str] | None) -> list[t
             continue  # a space edit inside a line-break edit
         merged.append(e)
     return merged
+
+
+_RE_COLUMNS = re.compile(r"\S[ \t]{2,}\S")
+
+
+def _tabular(text: str, start: int, end: int) -> bool:
+    """Whether the line before or after a break has columns (runs of two or more spaces)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if _RE_COLUMNS.search(text, line_start, start):
+        return True
+    line_end = text.find("\n", end)
+    return _RE_COLUMNS.search(text, end, len(text) if line_end < 0 else line_end) is not None
 
 
 @dataclass(frozen=True, slots=True)

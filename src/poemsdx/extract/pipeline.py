@@ -33,7 +33,7 @@ from ..errors import InputError, Location
 from ..knowledge.registry import Knowledge
 from ..model import Case, Document
 from .assemble import Builder, Mention
-from .context import Span, assign, find_cues, sentence_markers
+from .context import Span, assign, find_cues
 from .doctype import classify
 from .encoding import decode
 from .labs import Analyte, associate, find_typing, find_values, specimen_near
@@ -206,16 +206,15 @@ class _Run:
         if role in SKIPPED:
             return
         rules = res.cues[sent.language]
-        markers = sentence_markers(rules, text, self.folded, sent.start, sent.end)
+        cues, markers = find_cues(rules, text, self.folded, sent.start, sent.end)
         if "generic" in markers or "literature" in markers:
             ctx.chain = False
-            self._advance(ctx, times)
             return
         if role in DISCUSSION:
             if "patient" not in markers and not ctx.chain:
-                self._advance(ctx, times)
                 return
             ctx.chain = True
+            ctx.time = None  # a discussion does not narrate: no time carries over
         window = self.folded[sent.start : sent.end]
         mentions = [m for m in mentions if not any(w in window for w in res.unless.get(m.entry.concept, ()))]
         for t in times:
@@ -227,19 +226,22 @@ class _Run:
         values = [v for v in values if not any(m.start <= v.start < m.end for m in mentions)]
         values = [v for v in values if not any(t.start <= v.start < t.end for t in times)]
         spans = [Span(m.start, m.end) for m in mentions] + [Span(m.start, m.end) for m in signs]
-        cues = find_cues(rules, text, self.folded, sent.start, sent.end)
         mods = assign(text, sent.start, sent.end, sent.language, spans, cues)
         _, soft = clause_breaks(text, sent.start, sent.end, sent.language)
         measures = [i for i, m in enumerate(mentions) if res.kinds.get(m.entry.concept) == "measurement"]
-        analytes = [Analyte(mentions[i].start, mentions[i].end, res.units.get(mentions[i].entry.concept)) for i in measures]
+        analytes = [
+            Analyte(mentions[i].start, mentions[i].end, res.units.get(mentions[i].entry.concept),
+                    mentions[i].entry.concept in res.molar)
+            for i in measures
+        ]  # fmt: skip
         assoc = associate(text, values, analytes, soft)
         for k, m in enumerate(mentions):
             when = self._time_for(m.start, times, ctx, sent, soft)
-            specimen = m.entry.specimen or specimen_near(res.labs, text, m.start, m.end, sent.start)
+            specimen = m.entry.specimen or specimen_near(res.labs, text, m.phrase_start, m.end, sent.start)
             builder.mention(m, mods[k], role, when, specimen, sent, times)
         for a_index, value_indexes in assoc.items():
             m = mentions[measures[a_index]]
-            specimen = m.entry.specimen or specimen_near(res.labs, text, m.start, m.end, sent.start)
+            specimen = m.entry.specimen or specimen_near(res.labs, text, m.phrase_start, m.end, sent.start)
             for vi in value_indexes:
                 v = values[vi]
                 when = self._time_for(v.start, times, ctx, sent, soft)

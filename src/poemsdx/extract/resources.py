@@ -51,6 +51,7 @@ class Resources:
     specimens: dict[str, tuple[str, ...]]
     specimen_required: frozenset[str]
     directed: frozenset[str]
+    molar: frozenset[str]
 
 
 _lock = threading.Lock()
@@ -70,21 +71,22 @@ def resources(kb: Knowledge) -> Resources:
     return found
 
 
-def _entry(concept: str, form: str, lang: Language, **kw: object) -> Entry:
-    requires = tuple(fold_form(w) for w in kw.pop("requires", ()) or ())  # type: ignore[union-attr]
-    return Entry(
-        concept, form, fold_form(form), lang, needs_exact_case(form), requires, **kw  # type: ignore[arg-type]
-    )
+def _entry(
+    concept: str,
+    form: str,
+    lang: Language,
+    requires: list[str] | None = None,
+    result: str | None = None,
+    specimen: str | None = None,
+) -> Entry:
+    words = tuple(fold_form(w) for w in requires or ())
+    return Entry(concept, form, fold_form(form), lang, needs_exact_case(form), words, result, specimen)
 
 
 def _build(kb: Knowledge) -> Resources:
     lexicons = load_lexicons(kb)
     ordered = tuple(lexicons[lang] for lang in LANGUAGES)
     entries: list[Entry] = []
-    for cid, concept in kb.concepts.items():
-        for lang in LANGUAGES:
-            for name in concept.names.get(lang, []):
-                entries.append(_entry(cid, name, lang))
     signs: list[Entry] = []
     unless: dict[str, list[str]] = {}
     part_of: dict[str, set[str]] = {}
@@ -96,9 +98,7 @@ def _build(kb: Knowledge) -> Resources:
                 if isinstance(f, str):
                     entries.append(_entry(cid, f, lang))
                 else:
-                    entries.append(
-                        _entry(cid, f.form, lang, requires=f.requires, result=f.result, specimen=f.specimen)
-                    )
+                    entries.append(_entry(cid, f.form, lang, f.requires, f.result, f.specimen))
         for cls in ("sensory", "motor", "reflex"):
             signs += [_entry(cls, w, lang) for w in getattr(t.signs, cls)]
         for cid, words in t.unless.items():
@@ -106,6 +106,12 @@ def _build(kb: Knowledge) -> Resources:
         for cid, wholes in t.part_of.items():
             part_of.setdefault(cid, set()).update(wholes)
         presence.update(lexicons[lang].labs.presence)
+    # concepts.yaml names after the lexicon forms: where both spell a form the same way,
+    # the lexicon's (which may carry a result or specimen) is tried first
+    for cid, concept in kb.concepts.items():
+        for lang in LANGUAGES:
+            for name in concept.names.get(lang, []):
+                entries.append(_entry(cid, name, lang))
     concepts = kb.concepts
     return Resources(
         lexicons=lexicons,
@@ -125,4 +131,5 @@ def _build(kb: Knowledge) -> Resources:
         specimens={cid: tuple(c.specimens) for cid, c in concepts.items()},
         specimen_required=frozenset(cid for cid, c in concepts.items() if c.specimen_required),
         directed=frozenset(cid for cid, c in concepts.items() if c.disease_directed),
+        molar=frozenset(cid for cid, c in concepts.items() if c.molar_mass_g_per_mol),
     )

@@ -52,11 +52,14 @@ def _label_pattern(label: str) -> str:
 @lru_cache(maxsize=8)
 def _patterns(lexicons: tuple[Lexicon, ...]) -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str]]:
     roles: dict[str, str] = {}
+    spelled: dict[str, str] = {}
     for lex in lexicons:
         for role, labels in lex.sections.sections.items():
             for label in labels:
                 roles.setdefault(_key(label), role)
-    alternation = "|".join(_label_pattern(lbl) for lbl in sorted(roles, key=len, reverse=True))
+                spelled.setdefault(_key(label), label)
+    ordered = sorted(spelled.values(), key=len, reverse=True)
+    alternation = "|".join(_label_pattern(lbl) for lbl in ordered)
     numbering = r"(?:[0-9IVX]{1,4}[.)．、][ \t]*|[【\[■●◆〈<＜(（][ \t]*)?"
     closing = r"[ \t]*[】\]〉>＞)）]?[ \t]*"
     line = re.compile(

@@ -20,7 +20,12 @@ from .language import Language, detect
 from .sections import Section
 
 _CJK_END = "。．！？"
-_RE_BOUNDARY = re.compile(r"[。．！？]+[」』）)]*|[.!?]+[\"'”’)\]]*(?=\s|$|[\u3000-\u9fff])|\n[ \t]*\n")
+_RE_BOUNDARY = re.compile(
+    r"[。．！？]+[」』）)]*|[.!?]+[\"'”’)\]]*(?=\s|$|[\u3000-\u9fff])|\n[ \t]*\n|\n"
+)
+_RE_COLUMNS = re.compile(r"\S[ \t]{2,}\S")
+_RE_ITEM = re.compile(r"[ \t]*(?:[-•*·・■●◆]|\d{1,2}[.)．、])[ \t]")
+_SHORT_LINE = 50
 _ABBREVIATIONS = frozenset(
     """fig figs no nos vs dr mr mrs ms prof st rt lt e.g i.e etc approx al jan feb mar apr
     jun jul aug sep sept oct nov dec ref refs vol pp ca cf resp min max mg pt pts dept
@@ -64,7 +69,10 @@ def split_sentences(
         for m in _RE_BOUNDARY.finditer(text, sec.start, sec.end):
             stop = m.end()
             token = m.group()
-            if token[0] == ".":
+            if token == "\n":
+                if not _line_break_ends(text, m.start(), sec.end):
+                    continue
+            elif token[0] == ".":
                 if _is_abbreviation(text, m.start()):
                     continue
             elif token[0] in "!?" and not (m.end() >= len(text) or text[m.end()].isspace()):
@@ -73,6 +81,18 @@ def split_sentences(
             pos = stop
         _emit(text, pos, sec.end, index, prior, out)
     return out
+
+
+def _line_break_ends(text: str, pos: int, stop: int) -> bool:
+    """A single line break ends a statement in a table, before a list item, or after a
+    short line (terse notes: "Abd: soft" / "Nodes: none"); in wrapped prose it does not."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    line = text[line_start:pos].strip()
+    nxt_end = text.find("\n", pos + 1)
+    nxt = text[pos + 1 : stop if nxt_end < 0 else min(nxt_end, stop)]
+    if _RE_COLUMNS.search(line) or _RE_COLUMNS.search(nxt) or _RE_ITEM.match(nxt):
+        return True
+    return 0 < len(line) < _SHORT_LINE and line[-1] not in ",-(/&" and not line.endswith((" and", " or", " with"))
 
 
 def _emit(text: str, start: int, end: int, section: int, prior: Language, out: list[Sentence]) -> None:

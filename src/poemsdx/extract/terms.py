@@ -120,17 +120,15 @@ class Automaton(Generic[P]):
         stop = len(folded) if end is None else end
         pos = start
         root = self._root
-        search = self._starts.search
-        while pos < stop:
-            m = search(folded, pos, stop)
-            if m is None:
-                break
+        for m in self._starts.finditer(folded, start, stop):
             i = m.start()
+            if i < pos:
+                continue
             node = root[folded[i]]
             j = i + 1
-            candidates: list[tuple[int, list[P]]] = []
+            candidates: list[tuple[int, list[P]]] | None = None
             if _END in node:
-                candidates.append((j, node[_END]))
+                candidates = [(j, node[_END])]
             while j < stop:
                 nxt = node.get(folded[j])
                 if nxt is None:
@@ -141,18 +139,17 @@ class Automaton(Generic[P]):
                     while j < stop and folded[j] == " ":
                         j += 1
                 if _END in node:
+                    if candidates is None:
+                        candidates = []
                     candidates.append((j, node[_END]))
-            chosen: Match[P] | None = None
+            if candidates is None:
+                continue
             for cand_end, payloads in reversed(candidates):
                 picked = accept(i, cand_end, payloads)
                 if picked is not None:
-                    chosen = Match(i, picked[1], picked[0])
+                    out.append(Match(i, picked[1], picked[0]))
+                    pos = picked[1]
                     break
-            if chosen is None:
-                pos = i + 1
-            else:
-                out.append(chosen)
-                pos = chosen.end
         return out
 
 

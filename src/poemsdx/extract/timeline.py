@@ -43,6 +43,7 @@ def _alt(words: list[str]) -> str:
 @dataclass(frozen=True, slots=True, eq=False)
 class TimeRules:
     patterns: tuple[tuple[str, re.Pattern[str]], ...]
+    gates: dict[str, tuple[re.Pattern[str], ...]]
     units: dict[str, str]
     numbers: dict[str, int]
     months: dict[str, int]
@@ -71,14 +72,14 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
             numbers.update({w.lower(): n for w in ws})
         for mo, ws in t.months.items():
             months.update({w.lower(): mo for w in ws})
-    a = {k: _alt(v) for k, v in words.items()}
+    a = {k: _alt([x.lower() for x in v]) for k, v in words.items()}
     unit = _alt(list(units))
     num = rf"(?:{_NUM}|{_alt(list(numbers))})" if numbers else _NUM
     ev = rf"(?P<ev>{_MARK}+|{a['treatment']}|{a['admission']}|{a['onset']})"
     direction = rf"(?P<dir>{a['after']}|{a['before']})"
     rel = rf"(?P<rel>{a['just_before']}|{a['just_after']}|{a['at']}|{a['after']}|{a['before']})"
     part = rf"(?:\s?(?P<part>{a['early']}|{a['middle']}|{a['late']}))?"
-    mon = _alt(list(months))
+    mon = _alt([m.lower() for m in months])
     filler = r"(?:\s?(?:の|を|に|开始|開始|施行|start of|the|his|her|initiation of|starting)\s?)*"
     patterns = (
         ("iso", re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})[-/.](?P<m>\d{1,2})(?:[-/.](?P<d>\d{1,2}))?(?![\d.])")),
@@ -90,19 +91,31 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
         ("en_date", re.compile(
             rf"(?:(?P<part>{a['early']}|{a['middle']}|{a['late']})\s)?(?:(?P<d>[1-3]?\d)(?:st|nd|rd|th)?\s)?"
             rf"(?P<mon>{mon})\.?,?\s(?:(?P<d2>[1-3]?\d)(?:st|nd|rd|th)?,?\s)?(?P<y>(?:19|20)\d{{2}})",
-            re.I,
         ) if mon else re.compile(r"(?!)")),
-        ("en_year", re.compile(r"\b(?:in|since|from|during|until)\s(?P<y>(?:19|20)\d{2})\b", re.I)),
-        ("event_amount", re.compile(rf"{ev}{filler}\s?(?P<n>{num})\s?(?P<u>{unit})\s?{direction}", re.I)),
-        ("event_dir_amount", re.compile(rf"{ev}{filler}{direction}\s?(?P<n>{num})\s?(?P<u>{unit})", re.I)),
-        ("amount_event", re.compile(rf"(?P<n>{num})[\s-]?(?P<u>{unit})\s{direction}\s{filler}{ev}", re.I)),
-        ("event_rel", re.compile(rf"{ev}{filler}{rel}", re.I)),
-        ("rel_event", re.compile(rf"{rel}\s{filler}{ev}", re.I)),
-        ("amount", re.compile(rf"(?P<n>{num})\s?(?P<u>{unit})\s?{direction}", re.I)),
+        ("en_year", re.compile(r"\b(?:in|since|from|during|until)\s(?P<y>(?:19|20)\d{2})\b")),
+        ("event_amount", re.compile(rf"{ev}{filler}\s?(?P<n>{num})\s?(?P<u>{unit})\s?{direction}")),
+        ("event_dir_amount", re.compile(rf"{ev}{filler}{direction}\s?(?P<n>{num})\s?(?P<u>{unit})")),
+        ("amount_event", re.compile(rf"(?P<n>{num})[\s-]?(?P<u>{unit})\s{direction}\s{filler}{ev}")),
+        ("event_rel", re.compile(rf"{ev}{filler}{rel}")),
+        ("rel_event", re.compile(rf"{rel}\s{filler}{ev}")),
+        ("amount", re.compile(rf"(?P<n>{num})\s?(?P<u>{unit})\s?{direction}")),
     )  # fmt: skip
+    # Each pattern runs only on sentences that contain what it cannot do without (a
+    # year, 月, a unit of time, an event word): most sentences need none of them.
+    year = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+    amount = re.compile(rf"(?:\d|\b(?:{_alt(list(numbers))})\b)\s?(?:{unit})") if numbers else re.compile(
+        rf"\d\s?(?:{unit})"
+    )
+    event = re.compile(rf"{_MARK}|{a['treatment']}|{a['admission']}|{a['onset']}")
+    gates = {
+        "iso": (year,), "cjk_date": (re.compile("月"),), "cjk_year": (re.compile("年"),),
+        "en_date": (year,), "en_year": (year,), "event_amount": (amount, event),
+        "event_dir_amount": (amount, event), "amount_event": (amount, event), "amount": (amount,),
+        "event_rel": (event,), "rel_event": (event,),
+    }  # fmt: skip
     fs = frozenset
     return TimeRules(
-        patterns, units, numbers, months,
+        patterns, gates, units, numbers, months,
         fs(w.lower() for w in words["after"]), fs(w.lower() for w in words["before"]),
         fs(w.lower() for w in words["just_before"]), fs(w.lower() for w in words["just_after"]),
         fs(w.lower() for w in words["admission"]), fs(w.lower() for w in words["onset"]),
@@ -124,9 +137,23 @@ def find_times(
         for i in range(max(s, start), min(e, end)):
             work[i - start] = _MARK
     w = "".join(work)
+    low = w.lower()
+    if len(low) == len(w):
+        w = low  # the patterns are written in lower case
     found: list[TimeExpr] = []
     taken: list[tuple[int, int]] = []
+    passed: dict[re.Pattern[str], bool] = {}
     for kind, pattern in rules.patterns:
+        ok = True
+        for gate in rules.gates[kind]:
+            seen = passed.get(gate)
+            if seen is None:
+                seen = passed[gate] = gate.search(w) is not None
+            if not seen:
+                ok = False
+                break
+        if not ok:
+            continue
         for m in pattern.finditer(w):
             s, e = m.start() + start, m.end() + start
             if any(s < te and ts < e for ts, te in taken):

@@ -55,15 +55,33 @@ def parse_case(
     data = _parse_json(text, filename) if fmt == "json" else load_yaml(text, filename, InputError)
     if not isinstance(data, dict):
         raise InputError(
-            f"a case file must hold one object (mapping), not {type(data).__name__}",
+            f"a case file must hold one object (mapping), not {_describe(data)}",
             Location(filename),
         )
+    located = _located_json(text, filename) if fmt == "json" else data
     try:
         case = Case.model_validate(data)
     except ValidationError as exc:
-        raise _translate(exc, data, filename) from None
-    check_case(case, kb, data=data, filename=filename, lenient=lenient)
+        raise _translate(exc, located, filename) from None
+    check_case(case, kb, data=located, filename=filename, lenient=lenient)
     return case
+
+
+def _describe(data: Any) -> str:
+    if data is None:
+        return "nothing: the file is empty"
+    if isinstance(data, list):
+        return "a list"
+    return f"a single value ({data!r:.40})"
+
+
+def _located_json(text: str, filename: str) -> Any:
+    """The JSON re-read by the strict YAML loader, whose nodes know their lines (JSON is
+    nearly always valid YAML); None when it is not, and messages then give paths only."""
+    try:
+        return load_yaml(text, filename, InputError)
+    except InputError:
+        return None
 
 
 def _parse_json(text: str, filename: str) -> Any:
@@ -71,7 +89,7 @@ def _parse_json(text: str, filename: str) -> Any:
         out: dict[str, Any] = {}
         for k, v in pairs:
             if k in out:
-                raise InputError(f"duplicate key '{k}'", Location(filename))
+                raise _DuplicateKey(k)
             out[k] = v
         return out
 
@@ -81,22 +99,63 @@ def _parse_json(text: str, filename: str) -> Any:
         raise InputError(
             f"invalid JSON: {exc.msg}", Location(filename, exc.lineno, exc.colno)
         ) from exc
+    except _DuplicateKey as dup:
+        try:
+            load_yaml(text, filename, InputError)  # finds the duplicate with its line
+        except InputError as located:
+            raise located from None
+        raise InputError(f"duplicate key '{dup.key}'", Location(filename)) from None
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
 
 
 def _translate(exc: ValidationError, data: Any, filename: str) -> InputError:
     err = exc.errors()[0]
-    loc = [p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS)]
-    where = locate(data, loc, filename)
+    loc: list[str | int] = [p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS)]
     msg = err["msg"].removeprefix("Value error, ")
+    field = str(loc[-1]) if loc else "value"
+    given = err.get("input")
     if err["type"] == "extra_forbidden":
-        msg = f"unknown field '{loc[-1]}'"
+        msg = f"unknown field '{field}'"
     elif err["type"] == "missing":
-        msg = f"missing required field '{loc[-1]}'"
+        msg = f"missing required field '{field}'"
     elif err["type"] == "union_tag_invalid":
         msg = "'kind' must be one of finding, measurement, nerve_conduction"
+    elif err["type"] == "literal_error" and isinstance(given, str):
+        expected = str(err.get("ctx", {}).get("expected", ""))
+        options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",") if o.strip()]
+        hint = _suggest(given.lower(), options)
+        msg = f"unknown {field.replace('_', ' ')} '{given}'{hint} (expected {expected})"
+    elif err["type"] in _BOUNDS and not isinstance(given, dict | list):
+        words, key = _BOUNDS[err["type"]]
+        limit = err.get("ctx", {}).get(key)
+        msg = f"{field.replace('_', ' ')} must be {words} {limit}, got {given}{_unit_of(field)}"
+    elif msg.startswith("a percentage cannot exceed 100"):
+        loc = [*loc, "value"]
+    where = locate(data, loc, filename)
     if where.line is None:
         where = Location(filename, path=format_path(loc) or None)
     return InputError(msg, where)
+
+
+_BOUNDS = {
+    "greater_than": ("greater than", "gt"),
+    "greater_than_equal": ("greater than or equal to", "ge"),
+    "less_than": ("less than", "lt"),
+    "less_than_equal": ("less than or equal to", "le"),
+}
+
+
+def _unit_of(field: str) -> str:
+    """The unit a model field name carries (``distal_latency_ms`` → " ms")."""
+    for suffix, unit in (("_m_s", " m/s"), ("_ms", " ms"), ("_mm", " mm")):
+        if field.endswith(suffix):
+            return unit
+    return ""
 
 
 _UNION_TAGS = {"finding", "measurement", "nerve_conduction"}

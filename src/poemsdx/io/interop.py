@@ -106,6 +106,7 @@ class CodeTable(_Strict):
     results: dict[str, ResultSpec]
     interpretation_aliases: dict[str, str]
     treatments: dict[str, Literal["Procedure", "MedicationStatement"]]
+    cds_test_priority: list[str] = []
 
 
 def _table_path() -> Path:

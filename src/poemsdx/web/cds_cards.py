@@ -23,6 +23,7 @@ from ..engine.logic import Truth
 from ..engine.result import Assessment, NextTest, NodeResult
 from ..evaluation import Evaluation
 from ..io.fhir import verdict_text
+from ..io.interop import code_map
 from ..knowledge.registry import Knowledge
 from ..model import Measurement
 
@@ -40,6 +41,11 @@ def _short(test: NextTest, lang: str) -> str:
     for sep in (" (", "（", ";", "；"):
         label = label.split(sep)[0]
     return label.strip()
+
+
+def _lower(text: str) -> str:
+    """'Serum VEGF' → 'serum VEGF' (an acronym keeps its capitals)."""
+    return text[0].lower() + text[1:] if len(text) > 1 and text[1].islower() else text
 
 
 def _name(kb: Knowledge, a: Assessment) -> str:
@@ -98,13 +104,13 @@ def build_cards(
     both = bool(mandatory) and all(n.truth is Truth.TRUE for n in mandatory)
     some = any(n.truth is Truth.TRUE for n in mandatory)
     lead = _lead(ev, mandatory)
-    tests = _tests(poems, primary)
+    tests = _tests(poems, primary, code_map(kb).table.cds_test_priority)
     if met:
         indicator = "warning"
         summary = f"{lead}: POEMS criteria met ({', '.join(_name(kb, a) for a in met)})"
     elif primary.status == "undetermined" and both:
         indicator = "warning"
-        settle = f" — {_short(tests[0], lang)} would settle it" if tests else ""
+        settle = f" — {_lower(_short(tests[0], lang))} would help settle it" if tests else ""
         summary = f"{lead}: POEMS criteria undetermined{settle}"
     elif some:
         indicator = "info"
@@ -126,14 +132,18 @@ def build_cards(
     return [card]
 
 
-def _tests(poems: list[Assessment], primary: Assessment) -> list[NextTest]:
+def _tests(poems: list[Assessment], primary: Assessment, priority: list[str]) -> list[NextTest]:
+    """Tests that would settle an undetermined POEMS set, least invasive first (the order
+    of ``cds_test_priority`` in ``data/interop/codes.yaml``, then the engine's order)."""
     seen: dict[str, NextTest] = {}
     for a in (primary, *poems):
         if a.status != "undetermined":
             continue
         for t in a.next_tests:
             seen.setdefault(t.id, t)
-    return list(seen.values())
+    rank = {tid: i for i, tid in enumerate(priority)}
+    order = list(seen)
+    return sorted(seen.values(), key=lambda t: (rank.get(t.id, len(rank)), order.index(t.id)))
 
 
 def _detail(

@@ -305,24 +305,37 @@ class Reader(ObservationReader):
             self._narrative(tpath, text)
 
     def _narrative(self, path: str, text: str) -> None:
+        """Read narrative text with the text extractor; its observations keep their quotes."""
         try:
-            from ...extract import extract_text  # type: ignore[attr-defined, unused-ignore]
+            from ...extract import extract_text
         except ImportError:
             self.report.skip(
                 path, "narrative text not read: text extraction is not available in this build"
             )
             return
+        doc_id = f"narrative-{len(self.documents) + 1}"
         try:
-            extracted = extract_text(text, self.kb)
-        except Exception as exc:  # the extractor is another module; never lose the import
+            extracted = extract_text(text, self.kb, document_id=doc_id, source=path)
+        except Exception as exc:  # another module's failure must not lose the whole import
             self.report.skip(path, f"narrative text could not be read: {type(exc).__name__}: {exc}")
             return
-        found = list(getattr(extracted, "observations", ()) or ())
-        for obs in found:
-            self.observations.append(obs)
-        for doc in getattr(extracted, "documents", ()) or ():
-            self.documents.append(doc)
-        self.report.note(f"{path}: {len(found)} observation(s) read from narrative text")
+        if not extracted.describes_a_patient:
+            self.report.skip(path, "narrative describes a disease, not this patient")
+            return
+        taken = set(self.anchors) | {e.id for e in self.events}
+        clash = (set(extracted.anchors) | {e.id for e in extracted.events}) & taken
+        kept = [o for o in extracted.observations if o.time is None or o.time.anchor not in clash]
+        if len(kept) < len(extracted.observations):
+            self.report.skip(
+                path,
+                f"{len(extracted.observations) - len(kept)} observation(s) of the narrative refer"
+                f" to time points already named in the bundle ({', '.join(sorted(clash))})",
+            )
+        self.anchors.update({k: v for k, v in extracted.anchors.items() if k not in clash})
+        self.events += [e for e in extracted.events if e.id not in clash]
+        self.observations += kept
+        self.documents += list(extracted.documents)
+        self.report.note(f"{path}: {len(kept)} observation(s) read from narrative text")
 
     def _document(self, path: str, res: Json) -> None:
         self._unusable(path, res)

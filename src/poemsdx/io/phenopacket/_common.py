@@ -66,9 +66,16 @@ def to_json_dict(msg: Any) -> Json:
     return _prune(data)  # type: ignore[no-any-return]
 
 
+_MAPS = ("fileAttributes", "individualToFileIdentifiers")  # protobuf maps: unordered
+
+
 def _prune(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _prune(v) for k, v in value.items() if v not in ("", [], {})}
+        return {
+            k: dict(sorted(v.items())) if k in _MAPS and isinstance(v, dict) else _prune(v)
+            for k, v in value.items()
+            if v not in ("", [], {})
+        }
     if isinstance(value, list):
         return [_prune(v) for v in value]
     return value
