@@ -185,6 +185,16 @@ def test_output_into_a_missing_folder(cli: Run, tmp_path: Path) -> None:
     assert not target.parent.exists()
 
 
+def test_output_onto_an_existing_folder(cli: Run, tmp_path: Path) -> None:
+    target = tmp_path / "reports"
+    target.mkdir()
+    r = cli("evaluate", SEED, "--format", "json", "--output", target)
+    _assert_one_line_error(r)
+    assert "reports" in r.err
+    assert list(target.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]  # no temp file left
+
+
 @pytest.mark.parametrize(
     "failing",
     [["--param", "vegf_rule=nope"], ["--lang", "xx"], ["--criteria", "nope"]],
@@ -332,7 +342,8 @@ def test_criteria_show_items_thresholds_and_tags(cli: Run) -> None:
     thresholds = r.out.split("\nthresholds:\n", 1)[1].splitlines()
     assert any("1,920" in t and "UNVERIFIED" in t for t in thresholds)
     assert any("1,000" in t and "— VERIFIED" in t for t in thresholds)
-    assert all(("VERIFIED" in t) for t in thresholds if t.strip())
+    tags = ("— VERIFIED:", "— CORROBORATED:", "— UNVERIFIED:")
+    assert all(any(tag in t for tag in tags) for t in thresholds if t.strip()), thresholds
 
 
 def test_criteria_list_and_show_agree_on_unverified_counts(cli: Run) -> None:

@@ -115,6 +115,62 @@ def evaluate(
 
 
 @app.command()
+def extract(
+    path: Annotated[Path, typer.Argument(help="A clinical note or case report (.txt/.md).")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
+    ] = None,
+) -> None:
+    """Show what was understood from a text, each observation with its evidence."""
+    from .extract import extract_file
+    from .knowledge.registry import load_knowledge
+
+    if fmt not in ("text", "json"):
+        _fail(f"unknown format '{fmt}'; allowed: text, json")
+    kb = load_knowledge()
+    case = extract_file(path, kb)
+    if fmt == "json":
+        data = case.model_dump(mode="json", exclude_defaults=True)
+        _emit(json.dumps(data, ensure_ascii=False, indent=2), output)
+        return
+    doc = case.documents[0] if case.documents else None
+    lines = [f"document: {doc.id if doc else path.name} ({doc.kind if doc else 'unknown'})"]
+    if case.notes:
+        lines.append(f"note: {case.notes}")
+    if case.patient.age is not None or case.patient.sex is not None:
+        lines.append(f"patient: age {case.patient.age or '?'}, sex {case.patient.sex or '?'}")
+
+    def flat(text: str) -> str:
+        return " ".join(text.split())
+
+    for name, when in case.anchors.items():
+        lines.append(f"anchor {name}: {flat(when.describe())}")
+    for ev in case.events:
+        start = f" from {flat(ev.start.describe())}" if ev.start else ""
+        lines.append(f"event {ev.id}: {kb.label(ev.concept)}{start}")
+    for obs in case.observations:
+        if obs.kind == "finding":
+            what = f"{kb.label(obs.concept)}: {obs.status}"
+        elif obs.kind == "measurement":
+            value = f"{obs.value:g} {obs.unit}" if obs.value is not None else str(obs.result)
+            chains = "-".join(x for x in (obs.heavy_chain, obs.light_chain) if x)
+            extra = [x for x in (obs.specimen, chains) if x]
+            if obs.reference_range and obs.reference_range.text:
+                extra.append(f"range {obs.reference_range.text}")
+            what = f"{kb.label(obs.concept)} {value}" + (f" ({', '.join(extra)})" if extra else "")
+        else:
+            what = f"nerve conduction {obs.side or ''} {obs.nerve} {obs.modality}".replace(
+                "  ", " "
+            )
+        when = f" @ {flat(obs.time.describe())}" if obs.time else ""
+        ev = obs.evidence[0] if obs.evidence else None
+        where = f"  [{ev.start}:{ev.end}] {flat(ev.quote or '')!r}" if ev else ""
+        lines.append(f"{what}{when}{where}")
+    _emit("\n".join(lines), output)
+
+
+@app.command()
 def export(
     path: Annotated[
         Path,

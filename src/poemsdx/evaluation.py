@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .engine import Assessment, Evaluator, Facts
@@ -16,6 +16,9 @@ from .engine import check_params as _check_params
 from .knowledge.registry import Knowledge, load_knowledge
 from .model import Case
 from .rank import DifferentialPanel, build_panel
+
+if TYPE_CHECKING:
+    from .ncs import NcsAnalysis
 
 
 @dataclass(slots=True)
@@ -26,6 +29,7 @@ class Evaluation:
     engine_version: str = __version__
     parameters: dict[str, str] = field(default_factory=dict)
     differential: DifferentialPanel | None = None
+    nerve_conduction: NcsAnalysis | None = None
 
     def assessment(self, criteria_id: str) -> Assessment:
         for a in self.assessments:
@@ -39,6 +43,9 @@ class Evaluation:
             "assessments": [a.to_dict() for a in self.assessments],
             "parameters": self.parameters,
             "differential": self.differential.to_dict() if self.differential else None,
+            "nerve_conduction": (
+                self.nerve_conduction.to_dict() if self.nerve_conduction else None
+            ),
             "knowledge_version": self.knowledge_version,
             "engine_version": self.engine_version,
         }
@@ -64,4 +71,14 @@ def evaluate(
         kb.version,
         parameters=dict(params or {}),
         differential=build_panel(evaluator, assessments),
+        nerve_conduction=_nerve_conduction(evaluator.facts),
     )
+
+
+def _nerve_conduction(facts: Facts) -> NcsAnalysis | None:
+    """The nerve-conduction analysis of the diagnostic window, when there are rows."""
+    if not facts.nerve_conduction:
+        return None
+    from .ncs import analysis_for
+
+    return analysis_for(facts)

@@ -648,12 +648,6 @@ def test_diagnostic_window(
         assert not leaves(node)[0].evidence, "a post-treatment value must not be cited"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: Timeline.place judges a time anchored to a treatment event only against "
-    "that event, not against an earlier first disease-directed treatment",
-)
 def test_value_anchored_to_a_later_treatment_is_still_after_the_first_one(kb: Knowledge) -> None:
     """Melphalan from June 2009, transplant January 2010; IgG4 one month before the
     transplant (December 2009) is already after the first treatment::
@@ -722,18 +716,13 @@ MPROT = [
     pytest.param(mp("positive", light_chain="kappa"), (T, T, F), id="typed-kappa"),
     pytest.param(mp("negative", method="SPEP"), (U, U, U), id="negative-SPEP"),
     pytest.param(mp("negative"), (U, U, U), id="negative-method-unknown"),
-    pytest.param(mp("negative", method="immunofixation"), (F, F, F), id="negative-IFE"),
-    pytest.param(mp("negative", method="IFE"), (F, F, F), id="negative-IFE-abbrev"),
+    # serum alone cannot rule out a urine (light-chain) M-protein: see the two-specimen test
+    pytest.param(mp("negative", method="immunofixation"), (U, U, U), id="negative-IFE-serum-only"),
+    pytest.param(mp("negative", method="IFE"), (U, U, U), id="negative-IFE-abbrev-serum-only"),
     pytest.param(
         mp("equivocal", method="immunofixation"),
         (U, U, U),
         id="equivocal-is-unknown",
-        marks=pytest.mark.xfail(
-            strict=True,
-            raises=AssertionError,
-            reason="BUG: engine/evaluate.py _match_result treats an 'equivocal' result as "
-            "a definite negative (false) instead of unknown",
-        ),
     ),
 ]
 
@@ -757,7 +746,8 @@ def test_negative_spep_explains_why_it_does_not_count(kb: Knowledge) -> None:
     [
         (lab("m_protein", result="positive", specimen="serum", light_chain="lambda"), T),
         (lab("m_protein", result="positive", specimen="serum", method="SPEP"), U),
-        (lab("m_protein", result="negative", specimen="serum", method="immunofixation"), F),
+        # serum alone: a urine light-chain M-protein is still possible
+        (lab("m_protein", result="negative", specimen="serum", method="immunofixation"), U),
     ],
 )
 def test_japan_mhlw_m_protein_needs_immunofixation(
@@ -766,12 +756,6 @@ def test_japan_mhlw_m_protein_needs_immunofixation(
     assert item(assess(shipped, case_of(m), "poems-japan-mhlw"), "m_protein").truth is expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: engine/evaluate.py _result takes any_of over all specimens, so a negative "
-    "urine immunofixation alone makes 'M-protein in serum or urine' false",
-)
 def test_negative_urine_alone_does_not_rule_out_a_serum_m_protein(kb: Knowledge) -> None:
     """Urine immunofixation negative, serum never tested: the serum may still hold the
     (usually small, λ) M-protein, so "M-protein positive" stays unknown."""

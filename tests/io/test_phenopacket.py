@@ -200,8 +200,15 @@ def test_japanese_labels_are_written_as_text() -> None:
 
 
 def test_the_documented_example_is_current() -> None:
+    def masked(text: str) -> Any:
+        data = json.loads(text)
+        for res in data["metaData"]["resources"]:
+            if res["namespacePrefix"] == "POEMSDX":
+                res["version"] = "<knowledge version>"  # changes with every knowledge edit
+        return data
+
     example = ROOT / "docs" / "examples" / "seed-phenopacket.json"
-    assert example.read_text(encoding="utf-8") == regenerate.phenopacket_text(), (
+    assert masked(example.read_text(encoding="utf-8")) == masked(regenerate.phenopacket_text()), (
         "docs/examples/seed-phenopacket.json is stale: run docs/examples/regenerate.py"
     )
 

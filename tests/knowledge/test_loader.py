@@ -296,12 +296,6 @@ CYCLE = (  # organomegaly ⊃ hepatomegaly, and now hepatomegaly ⊃ organomegal
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: a concept hierarchy cycle is reported without file or line "
-    "(Knowledge._ancestors raises a KnowledgeError with no location)",
-)
 def test_concept_cycle_names_file_and_line(base: Path) -> None:
     """organomegaly ⊃ hepatomegaly, and now hepatomegaly ⊃ organomegaly."""
     path = _break(
@@ -366,13 +360,6 @@ def test_lint_reports_every_reference_problem(base: Path) -> None:
             id="cycle",
         ),
     ],
-)
-@pytest.mark.xfail(
-    strict=True,
-    raises=KnowledgeError,
-    reason="BUG: lint_knowledge raises the problem instead of returning it "
-    "(criteria id/file-name mismatch from _load_unchecked; a concept cycle from "
-    "Knowledge.ancestors inside check_references)",
 )
 def test_lint_returns_problems_it_cannot_load_past(
     base: Path, rel: str, old: str, new: str, words: str

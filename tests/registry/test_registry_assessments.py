@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -166,3 +169,25 @@ def test_integrity_check_finds_tampering(tmp_path: Path, seed: Case, kb: Knowled
     assert problems == [f"assessment {aid}: result does not match its SHA-256"]
     assert not reg.verify_assessment(aid, kb).reproduced
     reg.close()
+
+
+@pytest.mark.slow
+def test_reproduced_in_another_process(tmp_path: Path, seed: Case, kb: Knowledge) -> None:
+    """Another interpreter (another hash seed) re-evaluates the stored case: same hash."""
+    url = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    with Registry.open(url, kb=kb) as reg:
+        case_id = reg.create_case(seed, actor="alice")
+        aid = reg.save_evaluation(case_id, evaluate(reg.get_case(case_id), kb=kb), "alice")
+    script = (
+        "import sys; from poemsdx.registry import Registry\n"
+        "with Registry.open(sys.argv[1]) as reg:\n"
+        "    r = reg.verify_assessment(sys.argv[2])\n"
+        "print(r.reproduced, r.new_result_sha256)\n"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    out = subprocess.run(
+        [sys.executable, "-c", script, url, aid], capture_output=True, text=True, env=env
+    )
+    assert out.returncode == 0, out.stderr
+    with Registry.open(url, kb=kb) as reg:
+        assert out.stdout.split() == ["True", reg.get_assessment(aid).result_sha256]

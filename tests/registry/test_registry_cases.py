@@ -135,9 +135,7 @@ def test_search_by_id_and_title(registry: Registry) -> None:
     assert {c.external_id for c in registry.list_cases("kyoto")} == {"kyoto-001", "kyoto-002"}
     assert [c.external_id for c in registry.list_cases("igg4")] == ["kyoto-001"]  # any case
     assert [c.external_id for c in registry.list_cases("POEMS", limit=1)] == ["kyoto-002"]
-    assert [c.external_id for c in registry.list_cases("POEMS", limit=1, offset=1)] == [
-        "kyoto-001"
-    ]
+    assert [c.external_id for c in registry.list_cases("POEMS", limit=1, offset=1)] == ["kyoto-001"]
     assert [c.id for c in registry.list_cases(ids["osaka-17"][:10])] == [ids["osaka-17"]]
     assert [c.external_id for c in registry.list_cases("100%")] == ["osaka-17"]  # % is literal
     assert registry.list_cases("0%s") == []

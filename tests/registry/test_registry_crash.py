@@ -258,5 +258,3 @@ def test_sigkill_postgresql_server(private_postgres: PrivatePostgres, kb: Knowle
     assert "RegistryError" in writer.err
     private_postgres.start()  # crash recovery replays the write-ahead log
     check_survivors(private_postgres.url, writer.committed(), kb)
-
-

@@ -85,11 +85,18 @@ def test_unreachable_or_unsupported_database() -> None:
         Registry.open("mysql://u@h/db")
 
 
+def test_unwritable_sqlite_location(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(RegistryError, match="cannot create the registry folder"):
+        Registry.open(f"sqlite:///{blocker / 'sub' / 'r.sqlite3'}")
+
+
 def test_sqlite_is_in_wal_mode(tmp_path: Path, kb: Knowledge) -> None:
-    with Registry.open(f"sqlite:///{tmp_path / 'r.sqlite3'}", kb=kb) as reg:
-        with reg.engine.connect() as conn:
-            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    reg = Registry.open(f"sqlite:///{tmp_path / 'r.sqlite3'}", kb=kb)
+    with reg, reg.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
     raw = create_engine(f"sqlite:///{tmp_path / 'r.sqlite3'}")
     with raw.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"  # persistent
@@ -97,32 +104,40 @@ def test_sqlite_is_in_wal_mode(tmp_path: Path, kb: Knowledge) -> None:
 
 
 def test_sqlite_concurrent_writers(tmp_path: Path, kb: Knowledge) -> None:
-    """Four registries (as four web workers would) write to one file at once."""
+    """Six writers at once on one file: three with their own registry (as three processes or
+    web workers would), three sharing one registry object (as threads of one server do)."""
     url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    Registry.open(url, kb=kb).close()
+    shared = Registry.open(url, kb=kb)
     made: list[str] = []
     errors: list[BaseException] = []
     lock = threading.Lock()
 
+    def work(reg: Registry, n: int) -> None:
+        for i in range(12):
+            case_id = reg.create_case(Case(id=f"w{n}-{i}"), actor=f"worker-{n}")
+            reg.update_case(case_id, Case(id=f"w{n}-{i}", title="second"), f"worker-{n}")
+            assert reg.list_cases(limit=5)
+            with lock:
+                made.append(case_id)
+
     def writer(n: int) -> None:
         try:
-            with Registry.open(url, kb=kb) as reg:
-                for i in range(15):
-                    case_id = reg.create_case(Case(id=f"w{n}-{i}"), actor=f"worker-{n}")
-                    reg.update_case(case_id, Case(id=f"w{n}-{i}", title="second"), f"worker-{n}")
-                    assert reg.list_cases(limit=5)
-                    with lock:
-                        made.append(case_id)
+            if n % 2:
+                work(shared, n)
+            else:
+                with Registry.open(url, kb=kb) as own:
+                    work(own, n)
         except BaseException as exc:  # reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    shared.close()
     assert errors == []
     with Registry.open(url, kb=kb) as reg:
-        assert reg.count_cases() == len(made) == 60
+        assert reg.count_cases() == len(made) == 72
         assert {reg.get_case(c).title for c in made} == {"second"}
         assert reg.check_integrity() == []

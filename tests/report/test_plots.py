@@ -18,7 +18,11 @@ from poemsdx.report import plots
 from poemsdx.report.plots import MissingFontWarning, cjk_font, plot_timeline
 
 SEED = Path(__file__).resolve().parents[2] / "examples" / "seed-poems-igg4-aip.yaml"
-TITLES = {"en": "Course of followed laboratory values", "ja": "経過中の検査値の推移", "zh": "随访检验指标的变化"}
+TITLES = {
+    "en": "Course of followed laboratory values",
+    "ja": "経過中の検査値の推移",
+    "zh": "随访检验指标的变化",
+}
 PANEL_TEXT = {"en": "serum VEGF", "ja": "M蛋白（血清）", "zh": "胰淀粉酶（血清）"}
 
 
@@ -74,7 +78,9 @@ def test_fonts_chosen_per_language() -> None:
 
 
 def test_fallback_to_any_cjk_font(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(plots, "_installed_families", lambda: frozenset({"DejaVu Sans", "IPAexGothic"}))
+    monkeypatch.setattr(
+        plots, "_installed_families", lambda: frozenset({"DejaVu Sans", "IPAexGothic"})
+    )
     assert cjk_font("ja") == "IPAexGothic"
     assert cjk_font("zh") == "IPAexGothic"
     monkeypatch.setattr(

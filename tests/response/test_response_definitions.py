@@ -57,7 +57,7 @@ def _variant(tmp_path: Path, old: str, new: str) -> Path:
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("version: \"2025.1\"\n", "version: \"2025.1\"\nversion: x\n", "duplicate key 'version'"),
+        ('version: "2025.1"\n', 'version: "2025.1"\nversion: x\n', "duplicate key 'version'"),
         ("threshold_percent: 25", "threshold_percent: 25\n  thresold: 3", "unknown key 'thresold'"),
         ("when: {below_uln: true}", "when: {below_uln: true, change_at_most: -50}", "exactly one"),
         ("verification: VERIFIED\n", "verification: PROBABLY\n", "VERIFIED"),
@@ -78,9 +78,7 @@ def test_broken_file_is_located(
 
 def test_error_names_the_line(kb: Knowledge, tmp_path: Path) -> None:
     path = _variant(tmp_path, "threshold_percent: 25", "threshold_percent: 25\n  thresold: 3")
-    line = next(
-        i for i, t in enumerate(path.read_text("utf-8").splitlines(), 1) if "thresold" in t
-    )
+    line = next(i for i, t in enumerate(path.read_text("utf-8").splitlines(), 1) if "thresold" in t)
     with pytest.raises(KnowledgeError) as info:
         load_definitions(kb, path)
     assert f"{path}:{line}:" in str(info.value)

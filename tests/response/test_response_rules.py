@@ -14,8 +14,16 @@ from typing import Any
 
 import pytest
 
-from poemsdx import Case, Event, Finding, Knowledge, Measurement, ReferenceRange, When
-from poemsdx import load_knowledge
+from poemsdx import (
+    Case,
+    Event,
+    Finding,
+    Knowledge,
+    Measurement,
+    ReferenceRange,
+    When,
+    load_knowledge,
+)
 from poemsdx.response import assess_response
 
 
@@ -64,7 +72,7 @@ def course(*observations: Measurement | Finding, treated: bool = True) -> Case:
     return Case(id="t", events=events if treated else (), observations=observations)
 
 
-def VEGF(v: float, months: float, **kw: Any) -> Measurement:  # noqa: N802
+def VEGF(v: float, months: float, **kw: Any) -> Measurement:
     return m("vegf", v, "pg/mL", months=months, **kw)
 
 
@@ -72,12 +80,36 @@ def VEGF(v: float, months: float, **kw: Any) -> Measurement:  # noqa: N802
 CASES: list[tuple[str, tuple[Measurement | Finding, ...], str, str, str]] = [
     # --- VEGF -------------------------------------------------------------------------------
     ("vegf normalised", (VEGF(900, -1, high=220), VEGF(150, 6)), "vegf", "vegf-mayo", "complete"),
-    ("vegf normalised, gentile", (VEGF(900, -1), VEGF(150, 6)), "vegf", "vegf-gentile-2024", "complete"),
+    (
+        "vegf normalised, gentile",
+        (VEGF(900, -1), VEGF(150, 6)),
+        "vegf",
+        "vegf-gentile-2024",
+        "complete",
+    ),
     ("vegf 40% fall", (VEGF(2000, -1, high=220), VEGF(1200, 6)), "vegf", "vegf-mayo", "stable"),
-    ("vegf ≥1000 gentile", (VEGF(2000, -1), VEGF(1200, 6)), "vegf", "vegf-gentile-2024", "not_complete"),
-    ("vegf rise above ULN", (VEGF(800, -1, high=220), VEGF(1300, 6)), "vegf", "vegf-mayo", "progression"),
+    (
+        "vegf ≥1000 gentile",
+        (VEGF(2000, -1), VEGF(1200, 6)),
+        "vegf",
+        "vegf-gentile-2024",
+        "not_complete",
+    ),
+    (
+        "vegf rise above ULN",
+        (VEGF(800, -1, high=220), VEGF(1300, 6)),
+        "vegf",
+        "vegf-mayo",
+        "progression",
+    ),
     # a rise that stays within the range is not progression
-    ("vegf rise within range", (VEGF(60, -1, high=220), VEGF(100, 6)), "vegf", "vegf-mayo", "complete"),
+    (
+        "vegf rise within range",
+        (VEGF(60, -1, high=220), VEGF(100, 6)),
+        "vegf",
+        "vegf-mayo",
+        "complete",
+    ),
     # no pre-treatment value: the fall cannot be judged, the level can
     ("vegf no baseline, high", (VEGF(548, 6, high=220),), "vegf", "vegf-mayo", "undetermined"),
     ("vegf no baseline, normal", (VEGF(100, 6, high=220),), "vegf", "vegf-mayo", "complete"),
@@ -139,6 +171,26 @@ CASES: list[tuple[str, tuple[Measurement | Finding, ...], str, str, str]] = [
         "hematologic",
         "hematologic-ife",
         "undetermined",
+    ),
+    (
+        "urine immunofixation only",
+        (
+            m("m_protein", result="positive", months=-1),
+            m("m_protein", result="negative", months=6, method="immunofixation", specimen="urine"),
+        ),
+        "hematologic",
+        "hematologic-ife",
+        "undetermined",
+    ),
+    (
+        "urine still positive",
+        (
+            m("m_protein", result="positive", months=-1),
+            m("bence_jones_protein", result="positive", months=6, specimen="urine"),
+        ),
+        "hematologic",
+        "hematologic-ife",
+        "not_complete",
     ),
     (
         "measurable M-protein halves",
@@ -250,7 +302,10 @@ def test_category(
 
 
 def test_undetermined_names_what_would_settle_it(kb: Knowledge) -> None:
-    obs = (m("m_protein", result="positive", months=-1), m("m_protein", result="negative", months=6))
+    obs = (
+        m("m_protein", result="positive", months=-1),
+        m("m_protein", result="negative", months=6),
+    )
     hem = assess_response(course(*obs), kb).timepoints[0].domain("hematologic")
     assert hem.status == "undetermined"
     assert hem.tests == ("serum_urine_ife",)
@@ -332,4 +387,7 @@ def test_sclerosis_note_and_finding_changes(kb: Knowledge) -> None:
         "papilledema": ("reported_present", "unknown"),
     }
     assert clinical.status == "undetermined"
-    assert "no neuropathy score" in clinical.summary
+    assert clinical.summary == (
+        "no data at this time point (ONLS, INCAT disability score, mCRES); "
+        "stated findings are listed as observations"
+    )

@@ -55,10 +55,20 @@ def test_units_converted_and_default_band_sourced(kb: Knowledge) -> None:
         id="t",
         events=(Event(id="asct", concept="hdm_asct", start=When(date="2020-01-15")),),
         observations=(
-            Measurement(concept="platelet_count", value=450, unit="10*3/uL", specimen="blood",
-                        time=When(date="2019-12-01")),
-            Measurement(concept="platelet_count", value=30, unit="10*4/uL", specimen="blood",
-                        time=When(date="2020-07-01")),
+            Measurement(
+                concept="platelet_count",
+                value=450,
+                unit="10*3/uL",
+                specimen="blood",
+                time=When(date="2019-12-01"),
+            ),
+            Measurement(
+                concept="platelet_count",
+                value=30,
+                unit="10*4/uL",
+                specimen="blood",
+                time=When(date="2020-07-01"),
+            ),
         ),
     )
     (s,) = timeline(case, kb)

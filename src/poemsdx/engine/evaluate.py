@@ -287,11 +287,26 @@ class Evaluator:
         chosen, notes = self._usable(n.concept, n.specimens)
         c = self.kb.concepts.get(n.concept)
         truths, support = [], []
+        ruled_out: set[str | None] = set()
         for i, m in chosen:
             t, text = _match_result(n, m, c, self.kb.label(n.concept))
             truths.append(t)
             support.append(Support(m, text, i))
+            if t is F and m.result in _NEGATIVE:
+                ruled_out.add(m.specimen)
         truth = any_of(truths) if truths else U
+        only_negatives = all(m.result in _NEGATIVE for _, m in chosen)
+        needed = set(c.negative_needs_specimens) if c else set()
+        if n.specimens:
+            needed &= set(n.specimens)
+        if truth is F and n.result == "positive" and only_negatives and not needed <= ruled_out:
+            # e.g. a negative urine immunofixation alone does not rule out a serum M-protein
+            truth = U
+            notes = [
+                *notes,
+                f"negative only in {', '.join(sorted(map(str, ruled_out)))};"
+                f" needs {' and '.join(sorted(needed))}",
+            ]
         wanted = " ".join(
             x for x in (n.heavy_chain, n.light_chain, self.kb.label(n.concept), n.result) if x
         )
@@ -609,19 +624,32 @@ def _confirmed(m: Measurement, method: str) -> bool:
     return method in used
 
 
+_POSITIVE = ("positive", "high", "abnormal")
+_NEGATIVE = ("negative", "normal")
+
+
 def _match_result(
     n: ast.ResultAtom, m: Measurement, concept: object, label: str
 ) -> tuple[Truth, str]:
+    """One qualitative result against the atom: T, F, or U when it cannot decide."""
     from .compare import describe_value
 
     shown = describe_value(m, label)
     typing = " ".join(x for x in (m.heavy_chain, m.light_chain) if x)
     if typing:
         shown += f" ({typing})"
-    result = "negative" if m.result == "normal" else m.result
-    if result is None and m.value is not None:
+    result = m.result
+    if result is None:
         return U, f"{shown}: a number without a qualitative result"
-    if result == n.result or (n.result == "positive" and result in ("high", "abnormal")):
+    wanted = (
+        _POSITIVE
+        if n.result == "positive"
+        else _NEGATIVE
+        if n.result == "negative"
+        else (n.result,)
+    )
+    opposite = _NEGATIVE if n.result == "positive" else _POSITIVE if n.result == "negative" else ()
+    if result in wanted:
         if n.light_chain and m.light_chain is None:
             return U, f"{shown}: light chain not typed"
         if n.light_chain and m.light_chain != n.light_chain:
@@ -633,9 +661,10 @@ def _match_result(
         if n.confirmed_by and not _confirmed(m, n.confirmed_by):
             return U, f"{shown}: not confirmed by {n.confirmed_by}"
         return T, shown
+    if result not in opposite:
+        return U, f"{shown}: a {result} result decides nothing"
     needs = getattr(concept, "negative_needs_method", None) or []
-    confirmed = any(_confirmed(m, meth) for meth in needs)
-    if result == "negative" and n.result == "positive" and needs and not confirmed:
+    if n.result == "positive" and needs and not any(_confirmed(m, meth) for meth in needs):
         return U, f"{shown}: a negative result counts only by {' or '.join(needs)}"
     return F, shown
 

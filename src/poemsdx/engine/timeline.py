@@ -18,7 +18,7 @@ Bounds = tuple[float, float]
 
 @dataclass(frozen=True, slots=True)
 class Placement:
-    phase: str  # "before_treatment" | "after_treatment"
+    phase: str  # "before_treatment" | "after_treatment" | "uncertain"
     bounds: Bounds | None
     reason: str
 
@@ -78,22 +78,35 @@ class Timeline:
         return (b[0] + b[1]) / 2 if b else float("-inf")
 
     def place(self, when: When | None) -> Placement:
+        """Before or after the first disease-directed treatment, or ``uncertain`` when the
+        dates overlap it; only ``before_treatment`` enters the diagnostic window."""
         if when is None:
             return Placement("before_treatment", None, "no time given: part of the work-up")
         if when.phase:
             return Placement(when.phase, self.bounds(when), "phase stated")
         if not self.treatments:
             return Placement("before_treatment", self.bounds(when), "no disease-directed treatment")
-        if when.anchor in self._events and self._events[when.anchor] in self.treatments:
-            after = when.offset is None or duration_days(when.offset) >= 0
-            phase = "after_treatment" if after else "before_treatment"
-            return Placement(phase, self.bounds(when), f"relative to {when.anchor}")
         b = self.bounds(when)
+        anchor = self._events.get(when.anchor or "")
+        if anchor is not None and anchor in self.treatments:
+            after = when.offset is None or duration_days(when.offset) >= 0
+            if after:
+                return Placement("after_treatment", b, f"at or after {when.anchor}")
+            if anchor is self.first_treatment:
+                return Placement(
+                    "before_treatment", b, f"before {when.anchor}, the first treatment"
+                )
         if b is None or self.first_bounds is None:
+            if anchor is not None and anchor in self.treatments:
+                return Placement("uncertain", b, f"before {when.anchor}, but maybe after the first")
             return Placement("before_treatment", b, "time not resolvable: kept in the work-up")
-        mid, tx_mid = (b[0] + b[1]) / 2, (self.first_bounds[0] + self.first_bounds[1]) / 2
-        phase = "before_treatment" if mid < tx_mid else "after_treatment"
-        return Placement(phase, b, "compared with the first treatment date")
+        lo, hi = b
+        tx_lo, tx_hi = self.first_bounds
+        if hi < tx_lo:
+            return Placement("before_treatment", b, "dated before the first treatment")
+        if lo > tx_hi:
+            return Placement("after_treatment", b, "dated after the first treatment")
+        return Placement("uncertain", b, "dated in the same period as the first treatment")
 
 
 def _disease_directed(event: Event, kb: Knowledge) -> bool:

@@ -23,30 +23,39 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from ..knowledge.registry import Knowledge
-from ..model import Case, Document, Event, Evidence, Finding, Measurement, Patient, When
+from ..model import (
+    Case,
+    Document,
+    Evidence,
+    Patient,
+    ReferenceRange,
+    When,
+)
 from ..model.observations import NerveConduction
 from .context import Cue, Modifiers
 from .labs import Typing, Value
 from .normalise import Normalised
 from .resources import Entry, Resources
 from .sentences import Sentence
-from .timeline import PREVIOUS, TREATMENT, TimeExpr
+from .timeline import PREVIOUS, TimeExpr
 
 _X = "poemsdx.extract."
 _RE_DEMOGRAPHICS = re.compile(
     r"(?P<age>\d{1,3})\s?(?:歳|岁|才)\s?(?:の)?\s?[，,、]?\s?(?P<sex>男性|女性|男|女)"
     r"|(?P<sex2>男性|女性|男|女)\s?[，,、]?\s?(?P<age2>\d{1,3})\s?(?:歳|岁)"
-    r"|(?P<age3>\d{1,3})[- ](?:year|yr)s?[- ]old\s(?P<sex3>man|woman|male|female|boy|girl|gentleman|lady)"
+    r"|(?P<age3>\d{1,3})[- ](?:year|yr)s?[- ]old\s"
+    r"(?P<sex3>man|woman|male|female|boy|girl|gentleman|lady)"
     r"|\b(?P<age4>\d{1,3})\s?(?:y/?o\s?|yo\s|-?years?-old\s)?(?P<sex4>M|F|male|female)\b"
     r"|(?:性别|性別)\s?[:：]\s?(?P<sex5>男|女)\s*(?:年龄|年齢)\s?[:：]\s?(?P<age5>\d{1,3})"
     r"|(?:年龄|年齢)\s?[:：]\s?(?P<age6>\d{1,3})\s?(?:歳|岁)?\s*(?:性别|性別)\s?[:：]\s?(?P<sex6>男|女)"
     r"|\bSex\s?:\s?(?P<sex7>M|F|Male|Female)\b\s*Age\s?:\s?(?P<age7>\d{1,3})"
-    r"|\bAge\s?:\s?(?P<age8>\d{1,3})\s*Sex\s?:\s?(?P<sex8>M|F|Male|Female)\b",
+    r"|\bAge\s?:\s?(?P<age8>\d{1,3})\s*Sex\s?:\s?(?P<sex8>M|F|Male|Female)\b"
+    r"|\b(?:Age/Sex|Age / Sex)\s?:\s?(?P<age9>\d{1,3})\s?/\s?(?P<sex9>M|F|Male|Female)\b",
     re.I,
 )
-_SEX = {"男性": "male", "男": "male", "女性": "female", "女": "female", "man": "male", "male": "male",
-        "boy": "male", "gentleman": "male", "woman": "female", "female": "female", "girl": "female",
-        "lady": "female", "m": "male", "f": "female"}  # fmt: skip
+_MALE = ("男性", "男", "man", "male", "boy", "gentleman", "m")
+_FEMALE = ("女性", "女", "woman", "female", "girl", "lady", "f")
+_SEX = {**{w: "male" for w in _MALE}, **{w: "female" for w in _FEMALE}}
 _RE_SIMPLE = re.compile(r"^(-?)P(\d+(?:\.\d+)?)([YMWD])$")
 _QUALITATIVE_RESTATED = frozenset({"high", "low", "normal", "abnormal"})
 
@@ -97,19 +106,20 @@ class Builder:
         self.kb, self.res, self.norm, self.doc_id = kb, res, norm, doc_id
         self.obs: list[_Obs] = []
         self.rows: list[NerveConduction] = []
-        self.events: dict[str, _Event] = {}
+        self.events: dict[str, list[_Event]] = {}  # courses of each treatment
         self.anchors: dict[str, When] = {}
         self.patient = Patient()
         self.typed: dict[tuple[int, int], tuple[Typing, str | None]] = {}
         self.signs: dict[str, list[Evidence]] = {}
         self.treatment_mentions: list[tuple[int, int, str, int]] = []
+        self.sheet_specimen: str | None = None  # "Specimen: serum" at the top of a lab sheet
 
     # -- evidence and time ------------------------------------------------------------
     def evidence(self, start: int, end: int, module: str, **kw: object) -> Evidence:
         s, e = self.norm.source_span(start, end)
         return Evidence(
             document_id=self.doc_id, start=s, end=e, quote=self.norm.original[s:e],
-            extractor=_X + module, **kw,  # type: ignore[arg-type]
+            extractor=_X + module, **kw,
         )  # fmt: skip
 
     def label(self, t: TimeExpr) -> str | None:
@@ -142,16 +152,29 @@ class Builder:
         make one when a word such as "monoclonal" says the typing is of an M-protein."""
         out = list(mentions)
         for ty in typings:
-            near = [m for m in out if m.entry.concept == "m_protein" and -2 <= m.start - ty.end <= 25]
-            near += [m for m in out if m.entry.concept == "m_protein" and 0 <= ty.start - m.end <= 12]
-            out = [m for m in out if not (m.start < ty.end and ty.start < m.end) or m.entry.concept == "m_protein"]
+            near = [
+                m for m in out if m.entry.concept == "m_protein" and -2 <= m.start - ty.end <= 25
+            ]
+            near += [
+                m for m in out if m.entry.concept == "m_protein" and 0 <= ty.start - m.end <= 20
+            ]
+            out = [
+                m
+                for m in out
+                if not (m.start < ty.end and ty.start < m.end) or m.entry.concept == "m_protein"
+            ]
             if near:
                 self.typed[(near[0].start, near[0].end)] = (ty, None)
                 near[0].lead = min(ty.start, near[0].phrase_start)
                 continue
             window = text[max(start, ty.start - 25) : min(end, ty.end + 25)]
-            if self.res.labs.monoclonal.search(window):
-                entry = Entry("m_protein", text[ty.start : ty.end], "", "en", False, result="positive")
+            bracketed = (
+                text[ty.start - 1 : ty.start] in "(（" and text[ty.end : ty.end + 1] in ")）"
+            )
+            if bracketed or self.res.labs.monoclonal.search(window):
+                entry = Entry(
+                    "m_protein", text[ty.start : ty.end], "", "en", False, result="positive"
+                )
                 synthetic = Mention(ty.start, ty.end, entry)
                 self.typed[(ty.start, ty.end)] = (ty, None)
                 out.append(synthetic)
@@ -175,7 +198,7 @@ class Builder:
         elif role == "family_history":
             cats.add("family")
         if kind == "treatment":
-            self._treatment(m, cats, sent, times)
+            self._treatment(m, cats, sent, times, when)
             return
         if kind in ("finding", "disease", "group"):
             status = _status(cats)
@@ -185,9 +208,9 @@ class Builder:
             start = min(m.start, cue.start) if cue else m.start
             end = max(m.end, cue.end) if cue else m.end
             note = None
+            ev = [self.evidence(start, end, "context")]
             self.obs.append(
-                _Obs(m.start, m.entry.concept, "finding", when, [self.evidence(start, end, "context")],
-                     status=status, note=note)
+                _Obs(m.start, m.entry.concept, "finding", when, ev, status=status, note=note)
             )  # fmt: skip
         elif kind == "measurement":
             result = self._result(m, mods, cats)
@@ -201,12 +224,14 @@ class Builder:
                 start, end = min(start, typing[0].start), max(end, typing[0].end)
             sentence = self.norm.text[sent.start : sent.end]
             method = "immunofixation" if self.res.labs.immunofixation.search(sentence) else None
-            self.obs.append(
-                _Obs(m.start, m.entry.concept, "measurement", when, [self.evidence(start, end, "labs")],
-                     result=result, specimen=self._specimen(m.entry.concept, specimen),
-                     heavy=typing[0].heavy if typing else None, light=typing[0].light if typing else None,
-                     method=method)
-            )  # fmt: skip
+            ty = typing[0] if typing else None
+            obs = _Obs(
+                m.start, m.entry.concept, "measurement", when, [self.evidence(start, end, "labs")]
+            )
+            obs.result, obs.method = result, method
+            obs.specimen = self._specimen(m.entry.concept, specimen)
+            obs.heavy, obs.light = (ty.heavy, ty.light) if ty else (None, None)
+            self.obs.append(obs)
 
     def _result(self, m: Mention, mods: Modifiers, cats: set[str]) -> str | None:
         if cats & {"family", "hypothetical", "historical", "improved", "uncertainty"}:
@@ -215,34 +240,66 @@ class Builder:
         if "negation" in cats or "resolved" in cats:
             return "negative" if presence or m.entry.result == "positive" else "normal"
         result = m.entry.result or (mods.result.defn.value if mods.result else None)
-        if result is None and presence and "affirmation" in cats:
-            result = "positive"
+        if (
+            result is None
+            and presence
+            and ("affirmation" in cats or (m.start, m.end) in self.typed)
+        ):
+            result = "positive"  # a typed clone ("an IgG-λ monoclonal protein") is a detected one
         if presence and result in ("high", "abnormal"):
             return "positive"  # "elevated M-protein", "IgG-λ M蛋白血症 … elevated"
         if presence and result in ("low", "normal"):
             return "negative"
         return result
 
-    def _treatment(self, m: Mention, cats: set[str], sent: Sentence, times: list[TimeExpr]) -> None:
+    def _treatment(
+        self,
+        m: Mention,
+        cats: set[str],
+        sent: Sentence,
+        times: list[TimeExpr],
+        when: TimeExpr | None,
+    ) -> None:
+        """A treatment given: a new course when it is dated to another month than the
+        courses already seen ("lenalidomide + dexamethasone (Mar-Aug 2023)" and
+        "lenalidomide maintenance since January 2024"), else the same course."""
         if cats & {"negation", "family", "hypothetical", "uncertainty"}:
             return
         concept = m.entry.concept
         self.treatment_mentions.append((m.start, m.end, concept, sent.start))
         dates = [t for t in times if t.date and not (t.start <= m.start < t.end)]
-        date = min(dates, key=lambda t: abs(t.start - m.start)) if dates else None
-        ev = self.events.get(concept)
-        if ev is None:
-            self.events[concept] = _Event(m.start, concept, date, [self.evidence(m.start, m.end, "timeline")])
-        else:
-            if ev.date is None and date is not None:
-                ev.date = date
-            if len(ev.evidence) < 5:
-                ev.evidence.append(self.evidence(m.start, m.end, "timeline"))
+        before = [t for t in dates if t.end <= m.start]
+        after = [t for t in dates if t.start >= m.end and t.start - m.end <= 30]
+        if sent.language == "en":  # "HDM-ASCT in October 2023"
+            date = after[0] if after else (before[-1] if before else None)
+        else:  # "2010年1月に…移植", "2022/11　自己末梢血幹細胞移植"
+            date = before[-1] if before else (after[0] if after else None)
+        courses = self.events.setdefault(concept, [])
+        if date is None and not courses and when is not None and when.date and when.start >= 0:
+            date = when  # the narrative's current date, for a first mention only
+        evidence = self.evidence(m.start, m.end, "timeline")
+        month = date.date[:7] if date and date.date else None
+        for ev in courses:
+            ev_month = ev.date.date[:7] if ev.date and ev.date.date else None
+            if month is None or ev_month is None or ev_month == month:
+                if ev.date is None and date is not None:
+                    ev.date = date
+                if len(ev.evidence) < 5:
+                    ev.evidence.append(evidence)
+                return
+        courses.append(_Event(m.start, concept, date, [evidence]))
 
     def value(
-        self, m: Mention, v: Value, role: str | None, when: TimeExpr | None, specimen: str | None, mods: Modifiers
+        self,
+        m: Mention,
+        v: Value,
+        role: str | None,
+        when: TimeExpr | None,
+        specimen: str | None,
+        mods: Modifiers | None,
+        reference: ReferenceRange | None = None,
     ) -> None:
-        cats = set(mods.categories)
+        cats = set(mods.categories) if mods else set()
         if role == "family_history" or cats & {"family", "hypothetical"}:
             return
         if v.censored is not None:
@@ -254,7 +311,7 @@ class Builder:
         self.obs.append(
             _Obs(v.start, m.entry.concept, "measurement", when,
                  [self.evidence(min(m.start, v.start), max(m.end, v.end), "labs")],
-                 value=v.number, unit=unit, reference=v.range,
+                 value=v.number, unit=unit, reference=v.range or reference,
                  specimen=self._specimen(m.entry.concept, specimen), note=note)
         )  # fmt: skip
 
@@ -271,7 +328,51 @@ class Builder:
             specimen = None
         if specimen is None and len(allowed) == 1:
             return allowed[0]
+        if specimen is None and self.sheet_specimen in allowed:
+            return self.sheet_specimen  # the sheet states its specimen once for all tests
         return specimen
+
+    def label_results(
+        self, cues: list[Cue], mentions: list[Mention], times: list[TimeExpr]
+    ) -> None:
+        """Results listed after a label, each with its own date: "免疫固定电泳：2021-12
+        IgG-λ型阳性；2022-11 阴性". A result word that no mention's scope reached
+        belongs to a measurement written just before a colon in the same sentence."""
+        text = self.norm.text
+        labels = [
+            m
+            for m in mentions
+            if self.res.kinds.get(m.entry.concept) == "measurement"
+            and text[m.end : m.end + 3].lstrip(" )）(（")[:1] in ":："
+        ]
+        if not labels:
+            return
+        label = labels[0]
+        for cue in cues:
+            if cue.defn.category != "result" or cue.start < label.end:
+                continue
+            if any(
+                o.concept == label.entry.concept and o.evidence and self._covers(o, cue)
+                for o in self.obs
+            ):
+                continue
+            before = [t for t in times if t.end <= cue.start]
+            when = before[-1] if before else None
+            result = cue.defn.value
+            if label.entry.concept in self.res.presence and result in ("high", "abnormal"):
+                result = "positive"
+            self.obs.append(
+                _Obs(cue.start, label.entry.concept, "measurement", when,
+                     [self.evidence(cue.start, cue.end, "labs")], result=result,
+                     specimen=self._specimen(label.entry.concept, label.entry.specimen))
+            )  # fmt: skip
+
+    def _covers(self, o: _Obs, cue: Cue) -> bool:
+        s, e = self.norm.source_span(cue.start, cue.end)
+        return any(
+            ev.start is not None and ev.end is not None and ev.start <= s and e <= ev.end
+            for ev in o.evidence
+        )
 
     def demographics(self, text: str, ranges: list[tuple[int, int]]) -> None:
         for start, end in ranges:
@@ -282,7 +383,7 @@ class Builder:
             age = next((g[k] for k in g if k.startswith("age") and g[k]), None)
             sex = _SEX.get(next((g[k] for k in g if k.startswith("sex") and g[k]), "").lower())
             years = float(age) if age and int(age) <= 120 else None
-            self.patient = Patient(age=years, sex=sex)  # type: ignore[arg-type]
+            self.patient = Patient(age=years, sex=sex)
             return
 
     # -- building -------------------------------------------------------------------------
@@ -330,7 +431,9 @@ def _add(a: str | None, b: str | None) -> str | None:
     ma, mb = _RE_SIMPLE.match(a), _RE_SIMPLE.match(b)
     if ma is None or mb is None or ma.group(3) != mb.group(3):
         return b
-    total = (-1 if ma.group(1) else 1) * float(ma.group(2)) + (-1 if mb.group(1) else 1) * float(mb.group(2))
+    total = (-1 if ma.group(1) else 1) * float(ma.group(2)) + (-1 if mb.group(1) else 1) * float(
+        mb.group(2)
+    )
     return f"{'-' if total < 0 else ''}P{abs(total):g}{ma.group(3)}"
 
 

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .lexicon import Lexicon
+from .lexicon import Language, Lexicon
 from .sentences import clause_breaks
 from .terms import Automaton, boundary_ok, fold_form
 
@@ -39,7 +39,9 @@ CATEGORIES = (
 )  # fmt: skip
 MARKERS = ("generic", "literature", "patient")
 _RE_HIRAGANA = re.compile("[\u3041-\u3096]")
-_LIST_JOINERS = frozenset({"", "や", "と", "も", "及び", "および", "または", "又は", "ないし", "・", "とも"})
+_LIST_JOINERS = frozenset(
+    {"", "や", "と", "も", "及び", "および", "または", "又は", "ないし", "・", "とも"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +111,9 @@ Accept = Callable[[int, int, list[tuple[CueDef, ...]]], tuple[tuple[CueDef, ...]
 
 
 def _accept(text: str) -> Accept:
-    def accept(start: int, end: int, payloads: list[tuple[CueDef, ...]]) -> tuple[tuple[CueDef, ...], int] | None:
+    def accept(
+        start: int, end: int, payloads: list[tuple[CueDef, ...]]
+    ) -> tuple[tuple[CueDef, ...], int] | None:
         defs = payloads[0]
         stop = boundary_ok(text, start, end, fold_form(defs[0].form))
         return None if stop is None else (defs, stop)
@@ -117,7 +121,9 @@ def _accept(text: str) -> Accept:
     return accept
 
 
-def find_cues(rules: CueRules, text: str, folded: str, start: int, end: int) -> tuple[list[Cue], set[str]]:
+def find_cues(
+    rules: CueRules, text: str, folded: str, start: int, end: int
+) -> tuple[list[Cue], set[str]]:
     """Context cues in ``text[start:end]`` (leftmost-longest), and which sentence markers
     (generic / literature / patient) the sentence carries."""
     matches = rules.cues.scan(folded, _accept(text), start, end)
@@ -136,7 +142,7 @@ def assign(
     text: str,
     sent_start: int,
     sent_end: int,
-    language: str,
+    language: Language,
     mentions: list[Span],
     cues: list[Cue],
 ) -> list[Modifiers]:
@@ -145,9 +151,21 @@ def assign(
     strong, soft = clause_breaks(text, sent_start, sent_end, language)
     terminations = [c for c in cues if c.defn.category == "termination"]
     active = [c for c in cues if c.defn.direction in ("forward", "backward", "both")]
+    cue_starts = sorted({c.start for c in active})
     out = [Modifiers() for _ in mentions]
     for cue in active:
-        lo, hi = _scope(text, cue, sent_start, sent_end, language, strong, soft, terminations, mentions)
+        lo, hi = _scope(
+            text,
+            cue,
+            sent_start,
+            sent_end,
+            language,
+            strong,
+            soft,
+            terminations,
+            mentions,
+            cue_starts,
+        )
         for k, m in enumerate(mentions):
             if m.end <= lo or m.start >= hi or (m.start < cue.end and cue.start < m.end):
                 continue
@@ -177,6 +195,7 @@ def _scope(
     soft: list[int],
     terminations: list[Cue],
     mentions: list[Span],
+    cue_starts: list[int],
 ) -> tuple[int, int]:
     lo, hi = cue.start, cue.end
     if cue.defn.direction in ("forward", "both"):
@@ -203,12 +222,18 @@ def _scope(
             if t.end <= cue.start:
                 lo = max(lo, t.end)
         if language in ("ja", "zh"):
-            lo = _back_over_lists(text, cue.start, lo, soft, mentions, language)
+            lo = _back_over_lists(text, cue.start, lo, soft, mentions, language, cue_starts)
     return lo, hi
 
 
 def _back_over_lists(
-    text: str, cue_start: int, lo: int, soft: list[int], mentions: list[Span], language: str
+    text: str,
+    cue_start: int,
+    lo: int,
+    soft: list[int],
+    mentions: list[Span],
+    language: str,
+    cue_starts: list[int],
 ) -> int:
     """Extend a backward scope over commas that separate list items, not clauses."""
     seps = [b for b in soft if lo <= b < cue_start]
@@ -226,6 +251,8 @@ def _back_over_lists(
                 return b + 1  # a clause, not a bare noun such as 凝固系 in a list
             continue
         tail = text[max(ends) : b].strip()
+        if any(max(ends) <= c < b for c in cue_starts):
+            return b + 1  # "色素沈着(+)，剛毛(−)": the item has its own cue
         if tail not in _LIST_JOINERS and not (tail.startswith("(") and tail.endswith(")")):
             return b + 1
     return lo

@@ -26,17 +26,27 @@ from typing import Any
 
 from .lexicon import Lexicon
 
-_RE_POPULATION = re.compile(r"[(（]\s?\d{1,3}(?:\.\d)?\s?%\s?[)）]|\d+\s?/\s?\d+\s?例|\d+\s?%\s?of\s(?:the\s)?patients", re.I)
-_RE_GENERIC_CJK = re.compile(r"本病|该病|此病|本综合征|该综合征|部分病人|部分患者|多数病人|半数病人|本症(?!例)|本疾患")
-_RE_GENERIC_EN = re.compile(r"\b(?:this disease|the disease|most patients|patients with|the syndrome is)\b", re.I)
+_RE_POPULATION = re.compile(
+    r"[(（]\s?\d{1,3}(?:\.\d)?\s?%\s?[)）]|\d+\s?/\s?\d+\s?例|\d+\s?%\s?of\s(?:the\s)?patients",
+    re.I,
+)
+_RE_GENERIC_CJK = re.compile(
+    r"本病|该病|此病|本综合征|该综合征|部分病人|部分患者|多数病人|半数病人|本症(?!例)|本疾患"
+)
+_RE_GENERIC_EN = re.compile(
+    r"\b(?:this disease|the disease|most patients|patients with|the syndrome is)\b", re.I
+)
 _RE_AGE_SEX = re.compile(
     r"\d{1,3}\s?(?:歳|岁|才)\s?(?:の)?\s?[，,、]?\s?(?:男性|女性|男|女)|(?:男性|女性|男|女)\s?[，,、]?\s?\d{1,3}\s?(?:歳|岁)"
-    r"|\d{1,3}[- ]year[- ]old\s(?:man|woman|male|female|boy|girl|gentleman|lady|patient)",
+    r"|\d{1,3}[- ]year[- ]old\s(?:man|woman|male|female|boy|girl|gentleman|lady|patient)"
+    r"|\bAge/Sex\s?:\s?\d{1,3}|\b(?:Sex|Age)\s?:\s?(?:M|F|Male|Female|\d{1,3})\b|\b\d{1,3}\s?(?:y/?o|yo)\b"
+    r"|(?:性别|性別|年龄|年齢)\s?[:：]",
     re.I,
 )
 _RE_PATIENT = re.compile(
     r"症例は|患者は|本症例|本例|自験例|该患者|患者[男女]|本患者|患儿|"
-    r"\b(?:the|our|this) patient\b|\bwas admitted\b|\bpresented (?:to|with)\b|入院した|入院となった|收入|入院",
+    r"\b(?:the|our|this) patient\b|\bwas admitted\b|\bpresented (?:to|with)\b"
+    r"|入院した|入院となった|收入|入院",
     re.I,
 )
 
@@ -57,28 +67,55 @@ def _headings(lexicons: tuple[Lexicon, ...]) -> frozenset[str]:
     return frozenset(w.lower() for lex in lexicons for w in lex.sections.encyclopedia)
 
 
-def classify(text: str, lexicons: tuple[Lexicon, ...], header_texts: list[str]) -> Verdict:
-    """Decide the kind of ``text`` (normalised), given its section header texts."""
-    headings = _headings(lexicons)
+def classify(
+    text: str,
+    lexicons: tuple[Lexicon, ...],
+    header_texts: list[str],
+    markers: list[set[str]] | None = None,
+    titled: bool = False,
+) -> Verdict:
+    """Decide the kind of ``text`` (normalised), given its section header texts and the
+    markers of its sentences (generic / literature / patient, from ``context``)."""
+    known = _headings(lexicons)
     reasons: list[str] = []
     text = text[:_SAMPLE]
     keys = _json_keys(text)
-    heading_hits = sorted({k for k in keys if k.lower() in headings})
-    heading_hits += sorted({h for h in header_texts if h.lower() in headings})
-    disease = 3 * len(heading_hits)
+    heading_hits = sorted({k for k in keys if k.lower() in known})
+    cleaned = {h.strip(" \t【】[]■:：").lower(): h for h in header_texts}
+    heading_hits += sorted({h for key, h in cleaned.items() if key in known})
+    headings = 2 * min(len(heading_hits), 5)
     if heading_hits:
         reasons.append(f"encyclopedia headings: {', '.join(heading_hits[:6])}")
     population = len(_RE_POPULATION.findall(text))
     generic = len(_RE_GENERIC_CJK.findall(text)) + len(_RE_GENERIC_EN.findall(text))
-    disease += min(population, 10) + min(generic, 10)
+    content = min(population, 10) + min(generic, 10)
     if population:
         reasons.append(f"{population} population figure(s)")
     if generic:
         reasons.append(f"{generic} generic subject(s)")
-    patient = 6 * len(_RE_AGE_SEX.findall(text)) + 2 * len(_RE_PATIENT.findall(text))
+    marked = markers or []
+    generic_sentences = sum(1 for m in marked if m & {"generic", "literature"})
+    patient_sentences = sum(
+        1 for m in marked if "patient" in m and not m & {"generic", "literature"}
+    )
+    if generic_sentences:
+        content += 2 * min(generic_sentences, 10)
+        reasons.append(f"{generic_sentences} sentence(s) about the disease in general")
+    if titled:
+        content += 4
+        reasons.append("titled with the name of a disease")
+    disease = headings + content
+    patient = (
+        6 * len(_RE_AGE_SEX.findall(text))
+        + 2 * len(_RE_PATIENT.findall(text))
+        + 2 * patient_sentences
+    )
     if patient:
         reasons.append(f"patient signals {patient}")
-    is_disease = (disease >= 6 and patient == 0) or (disease >= 12 and disease >= 3 * patient)
+    # headings alone do not make a textbook ("Diagnosis:" and "Treatment:" head notes too)
+    is_disease = content >= 4 and (
+        (disease >= 6 and patient == 0) or (disease >= 12 and disease >= 3 * patient)
+    )
     kind = "disease_description" if is_disease else "patient_record"
     return Verdict(kind, disease, patient, tuple(reasons))
 

@@ -57,7 +57,9 @@ def decode(data: bytes) -> Decoded:
         (codecs.BOM_UTF16_BE, "utf-16-be"),
     ):
         if data.startswith(bom):
-            return Decoded(data[len(bom) :].decode(codec, errors="replace"), codec, "byte-order mark")
+            return Decoded(
+                data[len(bom) :].decode(codec, errors="replace"), codec, "byte-order mark"
+            )
     try:
         return Decoded(data.decode("utf-8"), "utf-8", "valid UTF-8")
     except UnicodeDecodeError:

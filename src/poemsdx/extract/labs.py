@@ -37,10 +37,12 @@ _UNIT = (
     r"|(?:[x×*]\s?10\^?[0-9]{1,2}\s?)(?:/[A-Za-zμµ][A-Za-z0-9μµ]*)?"
     r"|(?:万|千)/(?:[μµu]?[lLL]|mm3|mm\^3)"
     r"|/(?:[μµu]?[lL]|mm3|mm\^3|HPF|hpf|LPF|\{HPF\})"
-    r"|[A-Za-zμµ°][A-Za-z0-9μµ°\[\]]*(?:/(?:\(?\d*\.?[A-Za-zμµ°][A-Za-z0-9μµ°\[\]{}.]*\)?|\d+\s?h|{[^}]{1,12}}))*"
+    r"|[A-Za-zμµ°][A-Za-z0-9μµ°\[\]]*"
+    r"(?:/(?:\(?\d*\.?\d*[A-Za-zμµ°][A-Za-z0-9μµ°\[\]{}.]*\)?|\d+\s?h|{[^}]{1,12}}))*"
 )
 _RE_VALUE = re.compile(
-    rf"(?<![A-Za-z0-9_.\-/^])(?P<cmp>[<>≤≥≦≧]=?\s?)?(?P<num>{NUM})(?![\d.,]\d)[ \t]*(?P<unit>{_UNIT})?"
+    rf"(?<![A-Za-z0-9_.\-/^])(?P<cmp>[<>≤≥≦≧]=?\s?)?(?P<num>{NUM})(?![\d.,]\d)"
+    rf"[ \t]*(?P<unit>{_UNIT})?"
 )
 _RE_TYPING = re.compile(
     r"(?P<h>Ig[GAMDE])(?![0-9a-z])\s?[-‐/]?\s?(?P<l>λ|κ|lambda|kappa|Lambda|Kappa|LAMBDA|KAPPA)"
@@ -77,6 +79,7 @@ class Typing:
 @dataclass(frozen=True, slots=True, eq=False)
 class LabRules:
     range_after: tuple[re.Pattern[str], ...]
+    label_search: re.Pattern[str]
     specimen_before: re.Pattern[str]
     specimen_after: re.Pattern[str]
     specimens: dict[str, str]  # folded word -> specimen
@@ -110,11 +113,12 @@ def compile_labs(lexicons: tuple[Lexicon, ...]) -> LabRules:
     paren = re.compile(rf"\s?[(\[]\s?(?:{label})?{body}\s?[)\]]", re.I)
     labelled = re.compile(rf"[,，;]?\s?{label}{body}", re.I) if labels else re.compile(r"(?!)")
     column = re.compile(rf"[ \t]{{2,}}{body}(?=[ \t]|$)", re.I | re.M)
-    words = _alt(list(specimens))
-    specimen_before = re.compile(rf"(?P<s>{words})(?:\s|で|の|中の|中|から|-|:|：)*$", re.I)
-    specimen_after = re.compile(rf"^\s?(?:\(|in\s(?:the\s)?)(?P<s>{words})", re.I)
+    spec_words = _alt(list(specimens))
+    specimen_before = re.compile(rf"(?P<s>{spec_words})(?:\s|で|の|中の|中|から|-|:|：)*$", re.I)
+    specimen_after = re.compile(rf"\s?(?:\(|in\s(?:the\s)?)(?P<s>{spec_words})", re.I)
     return LabRules(
         (paren, labelled, column),
+        re.compile(rf"{label}{body}", re.I) if labels else re.compile(r"(?!)"),
         specimen_before,
         specimen_after,
         specimens,
@@ -191,7 +195,9 @@ def find_values(rules: LabRules, text: str, start: int, end: int) -> list[Value]
     return _share_units(text, out)
 
 
-_RE_LIST_GAP = re.compile(r"^[ \t]*[,，、/]?[ \t]*[A-Za-zκλα-ω\u3040-\u9fff\- ]{1,16}[ \t]*[:：]?[ \t]*$")
+_RE_LIST_GAP = re.compile(
+    r"^[ \t]*[,，、/]?[ \t]*[A-Za-zκλα-ω\u3040-\u9fff\- ]{1,16}[ \t]*[:：]?[ \t]*$"
+)
 
 
 def _share_units(text: str, values: list[Value]) -> list[Value]:
@@ -200,9 +206,13 @@ def _share_units(text: str, values: list[Value]) -> list[Value]:
     out = list(values)
     for k in range(len(out) - 2, -1, -1):
         v, nxt = out[k], out[k + 1]
-        if v.unit is None and nxt.unit is not None and v.censored is None:
-            if _RE_LIST_GAP.match(text[v.end : nxt.start]):
-                out[k] = Value(v.start, v.end, v.number, None, nxt.unit, v.range)
+        if (
+            v.unit is None
+            and nxt.unit is not None
+            and v.censored is None
+            and _RE_LIST_GAP.match(text[v.end : nxt.start])
+        ):
+            out[k] = Value(v.start, v.end, v.number, None, nxt.unit, v.range)
     return out
 
 
@@ -230,6 +240,18 @@ def _range(r: re.Match[str], value_unit: str | None) -> ReferenceRange | None:
         return ReferenceRange(low=low, high=high, unit=unit, text=r.group().strip(" ,，;"))
     except ValueError:
         return None
+
+
+def find_range(rules: LabRules, text: str, start: int, end: int) -> ReferenceRange | None:
+    """A reference range written on its own, as in a table header
+    ("Serum VEGF (ref 62-707 pg/mL):", "VEGF（血清，基準値＜220pg/ml）の推移")."""
+    for pattern in (rules.label_search, rules.range_after[0]):
+        m = pattern.search(text, start, end)
+        if m is not None:
+            rng = _range(m, None)
+            if rng is not None:
+                return rng
+    return None
 
 
 def find_typing(text: str, start: int, end: int) -> list[Typing]:

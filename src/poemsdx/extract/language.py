@@ -26,8 +26,7 @@ _ZH_ONLY = frozenset(
 )
 # Japanese shinjitai and kokuji absent from simplified Chinese:
 _JA_ONLY = frozenset(
-    "検経髄発診療応変脳薬関図読続様覚剤腫脹膵臓腎縁潤軽査験帰気壊拡転齢歳"
-    "込働畑枠峠栃"
+    "検経髄発診療応変脳薬関図読続様覚剤腫脹膵臓腎縁潤軽査験帰気壊拡転齢歳込働畑枠峠栃"
 )
 
 

@@ -47,8 +47,8 @@ NerveName = Literal[
 ]  # fmt: skip
 SectionRole = Literal[
     "abstract", "introduction", "case", "chief_complaint", "history", "past_history",
-    "family_history", "examination", "investigations", "course", "treatment", "discussion",
-    "conclusion", "references", "legend", "keywords", "acknowledgements",
+    "family_history", "examination", "investigations", "course", "treatment", "assessment",
+    "plan", "discussion", "conclusion", "references", "legend", "keywords", "acknowledgements",
 ]  # fmt: skip
 
 
@@ -62,30 +62,30 @@ class TermForm(Strict):
     """A surface form with conditions or implications (a plain string has none)."""
 
     form: str = Field(min_length=1)
-    requires: list[str] = []
+    requires: list[str] = Field(default_factory=list)
     result: Result | None = None
     specimen: SpecimenName | None = None
 
 
 class Signs(Strict):
-    sensory: list[str] = []
-    motor: list[str] = []
-    reflex: list[str] = []
+    sensory: list[str] = Field(default_factory=list)
+    motor: list[str] = Field(default_factory=list)
+    reflex: list[str] = Field(default_factory=list)
 
 
 class TermsFile(_File):
     terms: dict[str, list[str | TermForm]]
-    unless: dict[str, list[str]] = {}
-    part_of: dict[str, list[str]] = {}
-    signs: Signs = Signs()
+    unless: dict[str, list[str]] = Field(default_factory=dict)
+    part_of: dict[str, list[str]] = Field(default_factory=dict)
+    signs: Signs = Field(default_factory=Signs)
 
 
 class Directional(Strict):
     """Cues of one category; ``forward`` governs text after it, ``backward`` before it."""
 
-    forward: list[str] = []
-    backward: list[str] = []
-    both: list[str] = []
+    forward: list[str] = Field(default_factory=list)
+    backward: list[str] = Field(default_factory=list)
+    both: list[str] = Field(default_factory=list)
 
 
 class CuesFile(_File):
@@ -124,8 +124,8 @@ class LabsFile(_File):
 
 
 class TimeFile(_File):
-    months: dict[int, list[str]] = {}
-    numbers: dict[int, list[str]] = {}
+    months: dict[int, list[str]] = Field(default_factory=dict)
+    numbers: dict[int, list[str]] = Field(default_factory=dict)
     early: list[str]
     middle: list[str]
     late: list[str]
@@ -186,7 +186,9 @@ def _load(root: str, concepts: tuple[str, ...]) -> dict[Language, Lexicon]:
             try:
                 text = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
-                raise KnowledgeError(f"cannot read lexicon file: {exc}", Location(str(path))) from exc
+                raise KnowledgeError(
+                    f"cannot read lexicon file: {exc}", Location(str(path))
+                ) from exc
             data = load_yaml(text, str(path))
             model = validate(_MODELS[name], data, str(path))
             if model.language != lang:

@@ -18,7 +18,12 @@ if TYPE_CHECKING:
 _RESTATED = frozenset({"high", "low", "normal", "abnormal"})
 _MAX_EVIDENCE = 6
 _NEUROPATHY = frozenset(
-    {"peripheral_neuropathy", "polyneuropathy", "sensorimotor_polyneuropathy", "demyelinating_polyneuropathy"}
+    {
+        "peripheral_neuropathy",
+        "polyneuropathy",
+        "sensorimotor_polyneuropathy",
+        "demyelinating_polyneuropathy",
+    }
 )
 
 
@@ -35,7 +40,9 @@ def finalise(b: Builder, doc: Document) -> Case:
         item = _observation(o, when_of(o.time))
         if item is not None:
             built.append((o.pos, item))
-    inferred = _neuropathy(b, {o.concept for o in obs if o.kind == "finding" and o.status == "present"})
+    inferred = _neuropathy(
+        b, {o.concept for o in obs if o.kind == "finding" and o.status == "present"}
+    )
     if inferred is not None:
         built.append((10**12, inferred))
     built.sort(key=lambda p: p[0])
@@ -50,24 +57,37 @@ def finalise(b: Builder, doc: Document) -> Case:
             documents=(doc,),
         )
     except ValidationError:  # pragma: no cover - ids are built not to clash
-        return Case(id=b.doc_id, patient=b.patient, observations=tuple(observations), documents=(doc,))
+        return Case(
+            id=b.doc_id, patient=b.patient, observations=tuple(observations), documents=(doc,)
+        )
 
 
 def _events(b: Builder) -> list[Event]:
-    out: list[Event] = []
+    """One event per course; a drug named only inside a regimen it is part of (the
+    melphalan of high-dose melphalan with ASCT) is not a course of its own."""
+    out: list[tuple[int, Event]] = []
     parts = b.res.part_of
-    mentioned = {c for _, _, c, _ in b.treatment_mentions}
-    for concept, ev in sorted(b.events.items(), key=lambda kv: kv[1].pos):
+    for concept, courses in b.events.items():
         wholes = parts.get(concept, frozenset())
-        if wholes & mentioned and all(
-            any(w == c2 and s2 == s for _, _, c2, s2 in b.treatment_mentions for w in wholes)
-            for _, _, c, s in b.treatment_mentions
-            if c == concept
-        ):
-            continue  # melphalan named only as part of high-dose melphalan with ASCT
-        start = When(date=ev.date.date, label=b.label(ev.date)) if ev.date and ev.date.date else None
-        out.append(Event(id=concept, concept=concept, start=start, evidence=tuple(ev.evidence)))
-    return out
+        sentences_with_whole = {s for _, _, c, s in b.treatment_mentions if c in wholes}
+        own = {s for _, _, c, s in b.treatment_mentions if c == concept}
+        if wholes and own and own <= sentences_with_whole:
+            continue
+        for n, ev in enumerate(sorted(courses, key=lambda e: e.pos)):
+            start = (
+                When(date=ev.date.date, label=b.label(ev.date))
+                if ev.date and ev.date.date
+                else None
+            )
+            event_id = concept if n == 0 else f"{concept}-{n + 1}"
+            out.append(
+                (
+                    ev.pos,
+                    Event(id=event_id, concept=concept, start=start, evidence=tuple(ev.evidence)),
+                )
+            )
+    out.sort(key=lambda p: p[0])
+    return [e for _, e in out]
 
 
 def _first_treatment(b: Builder, events: list[Event]) -> str | None:
@@ -83,6 +103,11 @@ def _first_treatment(b: Builder, events: list[Event]) -> str | None:
 class _WhenMaker:
     def __init__(self, b: Builder, event_ids: set[str], first: str | None) -> None:
         self.b, self.events, self.first = b, event_ids, first
+        self.positions = {}
+        for concept, courses in b.events.items():
+            for n, ev in enumerate(sorted(courses, key=lambda e: e.pos)):
+                self.positions[concept if n == 0 else f"{concept}-{n + 1}"] = ev
+        self.positions = {k: v for k, v in self.positions.items() if k in event_ids}
 
     def __call__(self, t: TimeExpr | None) -> When | None:
         if t is None:
@@ -94,18 +119,36 @@ class _WhenMaker:
             anchor = t.anchor
             if anchor == TREATMENT:
                 anchor = self.first
-            elif anchor is not None and anchor not in ("admission", "onset") and anchor not in self.b.anchors:
-                anchor = anchor if anchor in self.events else None
+            elif (
+                anchor is not None
+                and anchor not in ("admission", "onset")
+                and anchor not in self.b.anchors
+            ):
+                anchor = self._course(anchor, t)
             if anchor is None:
                 phase = t.phase
                 if phase is None and t.offset:
                     phase = "before_treatment" if t.offset.startswith("-") else "after_treatment"
                 if phase is None and label is None:
                     return None
-                return When(phase=phase, label=label)  # type: ignore[arg-type]
-            return When(anchor=anchor, offset=t.offset, phase=t.phase, label=label)  # type: ignore[arg-type]
+                return When(phase=phase, label=label)
+            return When(anchor=anchor, offset=t.offset, phase=t.phase, label=label)
         except ValidationError:
             return When(label=label) if label else None
+
+    def _course(self, concept: str, t: TimeExpr) -> str | None:
+        """The course of ``concept`` a relative time refers to: the last one started
+        before the words (the text names the course it has just described)."""
+        courses = sorted(
+            (ev.pos, ev_id)
+            for ev_id, ev in self.positions.items()
+            if ev_id == concept or ev_id.startswith(concept + "-")
+        )
+        chosen = None
+        for pos, ev_id in courses:
+            if pos <= t.start or chosen is None:
+                chosen = ev_id
+        return chosen
 
     def key(self, t: TimeExpr | None) -> tuple[object, ...]:
         w = self(t)
@@ -144,9 +187,8 @@ def _merge(obs: list[_Obs], when_of: _WhenMaker) -> list[_Obs]:
                 continue
             if key and when_of.key(p.time) != key:
                 continue  # an untimed statement joins a timed one, never the reverse
-            if o.kind == "finding" and p.status == o.status:
-                target = p
-            elif o.kind == "measurement" and _same_measurement(p, o):
+            same = p.status == o.status if o.kind == "finding" else _same_measurement(p, o)
+            if same:
                 target = p
             if target is not None:
                 break
@@ -177,12 +219,16 @@ def _observation(o: _Obs, when: When | None) -> Finding | Measurement | None:
     try:
         if o.kind == "finding":
             return Finding(
-                concept=o.concept, status=o.status, time=when, evidence=tuple(o.evidence), note=o.note  # type: ignore[arg-type]
+                concept=o.concept,
+                status=o.status,
+                time=when,
+                evidence=tuple(o.evidence),
+                note=o.note,
             )
         rr = o.reference if isinstance(o.reference, ReferenceRange) else None
         return Measurement(
-            concept=o.concept, value=o.value, result=o.result, unit=o.unit,  # type: ignore[arg-type]
-            specimen=o.specimen, reference_range=rr, heavy_chain=o.heavy, light_chain=o.light,  # type: ignore[arg-type]
+            concept=o.concept, value=o.value, result=o.result, unit=o.unit,
+            specimen=o.specimen, reference_range=rr, heavy_chain=o.heavy, light_chain=o.light,
             method=o.method, time=when, evidence=tuple(o.evidence), note=o.note,
         )  # fmt: skip
     except ValidationError:

@@ -44,6 +44,19 @@ def _alt(words: list[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
 
 
+def _words(words: list[str]) -> str:
+    """An alternation in which Latin words must stand alone ("CV" not inside "SCV")."""
+    parts = []
+    for w in sorted(set(words), key=len, reverse=True):
+        p = re.escape(w)
+        if w[:1].isascii() and w[:1].isalpha():
+            p = rf"(?<![A-Za-z]){p}"
+        if w[-1:].isascii() and w[-1:].isalpha():
+            p = rf"{p}(?![A-Za-z])"
+        parts.append(p)
+    return "|".join(parts)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class NcsRules:
     row: re.Pattern[str]
@@ -64,8 +77,8 @@ def compile_ncs(lexicons: tuple[Lexicon, ...]) -> NcsRules:
     columns: dict[str, str] = {}
     absent: set[str] = set()
     for lex in lexicons:
-        for side, words in lex.labs.sides.items():
-            sides.update({w.lower(): side for w in words})
+        for side_name, words in lex.labs.sides.items():
+            sides.update({w.lower(): str(side_name) for w in words})
         for nerve, words in lex.labs.nerves.items():
             nerves.update({w.lower(): nerve for w in words})
         for mod, words in lex.labs.modalities.items():
@@ -74,13 +87,16 @@ def compile_ncs(lexicons: tuple[Lexicon, ...]) -> NcsRules:
             columns.update({w.lower(): col for w in words})
         absent.update(w.lower() for w in lex.labs.not_recordable)
     cell = rf"(?:{_NUMBER}|{_alt(list(absent))}|-|—|–)" if absent else rf"(?:{_NUMBER}|-|—|–)"
+    side = _alt(list(sides))
     row = re.compile(
-        rf"^[ \t]*(?P<side>{_alt(list(sides))})[ \t]*(?P<nerve>{_alt(list(nerves))})"
-        rf"(?:[ \t]*(?:nerve|神経|神经))?(?P<cells>(?:[ \t]+{cell}){{2,5}})[ \t]*$",
+        rf"^[ \t]*(?:(?P<side>{side})[ \t]*)?(?P<nerve>{_alt(list(nerves))})"
+        rf"(?:[ \t]*(?:nerve|神経|神经))?"
+        rf"(?:[ \t]*\([^)\n]{{1,16}}\))?(?:[ \t]*(?P<side2>{side})(?![A-Za-z]))?"
+        rf"(?:[ \t]+(?P<site>[^\d\s]{{1,8}}))?(?P<cells>[ \t]*{cell}(?:[ \t]+{cell}){{0,4}})[ \t]*$",
         re.M | re.I,
     )
-    block = re.compile(rf"(?<![A-Za-z])(?:{_alt(list(modalities))})(?![A-Za-z])", re.I)
-    column = re.compile(rf"(?<![A-Za-z])(?:{_alt(list(columns))})(?![A-Za-z])", re.I)
+    block = re.compile(_words(list(modalities)), re.I)
+    column = re.compile(_words(list(columns)), re.I)
     return NcsRules(row, block, column, sides, nerves, modalities, columns, frozenset(absent))
 
 
@@ -100,12 +116,13 @@ def find_rows(rules: NcsRules, norm: Normalised, document_id: str) -> list[Nerve
         row = _row(rules, m, modality, order)
         if row is None:
             continue
-        s, e = norm.source_span(m.start("side"), m.end("cells"))
+        first = m.start("side") if m.start("side") >= 0 else m.start("nerve")
+        s, e = norm.source_span(first, m.end("cells"))
         evidence = Evidence(
             document_id=document_id, start=s, end=e, quote=norm.original[s:e], extractor=EXTRACTOR
         )
         try:
-            out.append(NerveConduction(evidence=(evidence,), **row))  # type: ignore[arg-type]
+            out.append(NerveConduction(evidence=(evidence,), **row))
         except ValidationError:
             continue  # an impossible value (velocity 300 m/s): not a nerve-conduction row
     return out
@@ -123,27 +140,30 @@ def _column_order(rules: NcsRules, header: str) -> tuple[str, ...]:
 def _row(
     rules: NcsRules, m: re.Match[str], modality: str, order: tuple[str, ...]
 ) -> dict[str, object] | None:
+    """Field values of one row; a row whose cells all say "no response" is not
+    recordable, one absent F-wave is just that."""
     cells = m.group("cells").split()
-    row: dict[str, object] = {
-        "nerve": rules.nerves[m.group("nerve").lower()],
-        "side": rules.sides[m.group("side").lower().rstrip(".")]
-        if m.group("side").lower().rstrip(".") in rules.sides
-        else rules.sides.get(m.group("side").lower()),
-        "modality": modality,
-    }
-    any_value = False
+    side_text = (m.group("side") or m.group("side2") or "").lower()
+    row: dict[str, object] = {"nerve": rules.nerves[m.group("nerve").lower()], "modality": modality}
+    side = rules.sides.get(side_text) or rules.sides.get(side_text.rstrip("."))
+    if side:
+        row["side"] = side
+    values = 0
+    absent = 0
     for col, cell in zip(order, cells, strict=False):
-        if cell.lower() in rules.absent:
-            row["not_recordable"] = True
+        if cell.lower() in rules.absent or cell in "-—–":
+            absent += 1
+            if col == "f_wave":
+                row["f_wave_absent"] = True
             continue
         try:
-            value = float(cell)
+            row[_FIELDS[col]] = float(cell)
+            values += 1
         except ValueError:
             continue
-        row[_FIELDS[col]] = value
-        any_value = True
-    if not any_value and not row.get("not_recordable"):
-        return None
-    if row["side"] is None:
-        del row["side"]
+    if values == 0:
+        if not absent and not all(c.lower() in rules.absent for c in cells):
+            return None
+        row["not_recordable"] = True
+        row.pop("f_wave_absent", None)
     return row

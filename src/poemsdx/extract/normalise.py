@@ -143,6 +143,8 @@ def _char_edits(text: str) -> list[tuple[int, int, str]]:
                 nxt = text[pos + 1] if pos + 1 < n else ""
                 if _is_digit(_nfkc(prev) if prev else "") and _is_digit(_nfkc(nxt) if nxt else ""):
                     edits.append((pos, pos + 1, _KEEP_CJK_PUNCT[ch]))
+            elif ch == "\u3000" and (pos == 0 or text[pos - 1] in "\n\u3000"):
+                edits.append((pos, pos + 1, "  "))  # an indented line: keep it a line
             elif ch == _FFFD:
                 if _lost_slash(text, pos):
                     edits.append((pos, pos + 1, "/"))
@@ -169,7 +171,9 @@ def _lost_slash(text: str, pos: int) -> bool:
     return (nxt.isascii() and nxt.isalpha()) or nxt in "μµ"
 
 
-def _layout_edits(text: str, keep_line_before: re.Pattern[str] | None) -> list[tuple[int, int, str]]:
+def _layout_edits(
+    text: str, keep_line_before: re.Pattern[str] | None
+) -> list[tuple[int, int, str]]:
     edits: list[tuple[int, int, str]] = []
     for m in _RE_CJK_SPACE.finditer(text):
         if "\n" not in m.group() and len(m.group()) == 1:
@@ -191,10 +195,12 @@ def _layout_edits(text: str, keep_line_before: re.Pattern[str] | None) -> list[t
         ):
             edits.append((start - 1, end, ""))  # "vas-\ncular" -> "vascular"
             continue
-        if prev in _SENTENCE_END or (keep_line_before is not None and keep_line_before.match(text, end)):
+        if prev in _SENTENCE_END or (
+            keep_line_before is not None and keep_line_before.match(text, end)
+        ):
             continue
-        if _tabular(text, start, end):
-            continue  # rows of a table stay rows
+        if _tabular(text, start, end) or m.group().endswith("  "):
+            continue  # rows of a table and indented lines stay lines
         prev_cjk = bool(_RE_IS_CJK.match(prev))
         next_cjk = bool(_RE_IS_CJK.match(nxt))
         if blank:

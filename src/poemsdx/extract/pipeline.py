@@ -3,23 +3,23 @@
 ::
 
     bytes ─encoding─► text ─normalise─► clean text (+ map back) ─sections─► sections
+      ─sentences─► sentences (language each) ─context─► cues and sentence markers
       ─doctype─► disease description? → a Case with the Document and nothing else
-      ─sentences─► sentences (language each) ─terms─► mentions ─context─► status
-      ─labs─► values, ranges, specimens, M-protein typing ─ncs─► table rows
-      ─timeline─► dates, anchors, events ─assemble─► Case
+      ─terms─► mentions ─context─► status ─labs─► values, ranges, specimens, typing
+      ─ncs─► table rows ─timeline─► dates, anchors, events ─assemble/merge─► Case
 
-Which statements count: the introduction, references and keywords are skipped; a
+Which statements count: the introduction, references, keywords and plans are skipped; a
 sentence marked *generic* ("〜を特徴とする", "is characterized by", 常见) or *literature*
 (既報, "has been reported", 报道) is about the disease or other patients and is skipped
 anywhere; in a discussion only sentences about this patient count (marked 本例 /
 "this patient" / 该患者, or continuing such a sentence). Mentions in past-history
 sections are historical, in family-history sections belong to relatives.
 
-Choices (documented here because they change verdicts): a family or hypothetical
-mention is dropped; a historical mention becomes ``uncertain`` (a past condition may
-matter, but is not a present finding), unless negated ("no history of diabetes" →
-absent); a mention that only says a finding improved is dropped; one that says it
-resolved (消失, "resolved") is ``absent`` at that time.
+Choices (documented here because they change verdicts): a family, hypothetical or
+(un-negated) historical mention is dropped — a past condition is not a present finding,
+and a negated history ("no history of diabetes", 否认糖尿病病史) is ``absent``; a finding
+said to have improved is still present; one said to have resolved (消失, "resolved") is
+``absent`` at that time.
 """
 
 from __future__ import annotations
@@ -31,23 +31,24 @@ from pathlib import Path
 
 from ..errors import InputError, Location
 from ..knowledge.registry import Knowledge
-from ..model import Case, Document
+from ..model import Case, Document, ReferenceRange
 from .assemble import Builder, Mention
-from .context import Span, assign, find_cues
+from .context import Cue, Span, assign, find_cues
 from .doctype import classify
 from .encoding import decode
-from .labs import Analyte, associate, find_typing, find_values, specimen_near
+from .labs import Analyte, Value, associate, find_range, find_typing, find_values, specimen_near
 from .language import Language, document_language
 from .ncs import find_rows
 from .normalise import Normalised, normalise
 from .resources import Entry, Resources, resources
-from .sections import AT_ADMISSION, DISCUSSION, SKIPPED, find_sections
+from .sections import AT_ADMISSION, DISCUSSION, SKIPPED, Section, find_sections
 from .sentences import Sentence, clause_breaks, split_sentences
 from .terms import boundary_ok, fold, same_case
 from .timeline import TimeExpr, find_times
 
 MAX_CHARS = 2_000_000
 _ADMISSION = re.compile(r"入院|admitted|admission|收入|住院", re.I)
+_SHEET_SPECIMEN = re.compile(r"(?:Specimen|標本|检体|标本|検体)\s?[:：]\s?(?P<s>serum|血清)", re.I)
 
 
 def extract_text(
@@ -62,7 +63,8 @@ def extract_text(
     """Read one clinical text into a ``Case`` whose evidence points into ``text``."""
     if len(text) > max_chars:
         raise InputError(
-            f"text is {len(text):,} characters; the limit is {max_chars:,} (pass max_chars to raise it)",
+            f"text is {len(text):,} characters; the limit is {max_chars:,}"
+            " (pass max_chars to raise it)",
             Location(source) if source else None,
         )
     if language is not None and language not in ("en", "ja", "zh"):
@@ -77,12 +79,16 @@ def extract_file(path: str | Path, kb: Knowledge, *, max_chars: int = MAX_CHARS)
     try:
         size = p.stat().st_size
         if size > 4 * max_chars:
-            raise InputError(f"file is {size:,} bytes; the limit is {max_chars:,} characters", Location(str(p)))
+            raise InputError(
+                f"file is {size:,} bytes; the limit is {max_chars:,} characters", Location(str(p))
+            )
         data = p.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror or exc}", Location(str(p))) from exc
     decoded = decode(data)
-    return extract_text(decoded.text, kb, document_id=p.stem or "note", max_chars=max_chars, source=str(p))
+    return extract_text(
+        decoded.text, kb, document_id=p.stem or "note", max_chars=max_chars, source=str(p)
+    )
 
 
 @dataclass(slots=True)
@@ -93,12 +99,31 @@ class _Context:
     year: int | None = None
     chain: bool = False  # the previous discussion sentence was about this patient
     admitted: bool = False
-    anchors_seen: list[TimeExpr] = field(default_factory=list)
+    series: Mention | None = None  # the analyte of a table whose rows follow ("VEGF の推移")
+    series_range: ReferenceRange | None = None
+    last_end: int = 0
+
+
+@dataclass(slots=True)
+class _Read:
+    """One sentence with what was found in it."""
+
+    sent: Sentence
+    cues: list[Cue]
+    markers: set[str]
+    mentions: list[Mention] = field(default_factory=list)
+    signs: list[Mention] = field(default_factory=list)
 
 
 class _Run:
     def __init__(
-        self, text: str, kb: Knowledge, res: Resources, document_id: str, language: Language | None, source: str | None
+        self,
+        text: str,
+        kb: Knowledge,
+        res: Resources,
+        document_id: str,
+        language: Language | None,
+        source: str | None,
     ) -> None:
         self.kb = kb
         self.res = res
@@ -110,52 +135,81 @@ class _Run:
         self.source = source
 
     def case(self) -> Case:
-        sections = find_sections(self.text, self.res.ordered)
-        headers = [self.text[s.header[0] : s.header[1]] for s in sections if s.header]
-        verdict = classify(self.text, self.res.ordered, headers)
-        doc = Document(
-            id=self.doc_id,
-            kind=verdict.kind,  # type: ignore[arg-type]
-            language=self.language,
-            source=self.source,
-            text=self.norm.original,
+        text, res = self.text, self.res
+        sections = find_sections(text, res.ordered)
+        sentences = split_sentences(text, sections, self.language)
+        reads = [
+            _Read(s, *find_cues(res.cues[s.language], text, self.folded, s.start, s.end))
+            for s in sentences
+        ]
+        headers = [text[s.header[0] : s.header[1]] for s in sections if s.header]
+        verdict = classify(
+            text, res.ordered, headers, [r.markers for r in reads], self._titled(reads)
         )
+        doc = Document(
+            id=self.doc_id, kind=verdict.kind, language=self.language,
+            source=self.source, text=self.norm.original,
+        )  # fmt: skip
         if verdict.kind == "disease_description":
             note = "describes a disease, not a patient: " + "; ".join(verdict.reasons)
             return Case(id=self.doc_id, documents=(doc,), notes=note)
-        sentences = split_sentences(self.text, sections, self.language)
         self._starts = [s.start for s in sentences]
         self._sentences = sentences
-        mentions = self.res.terms.scan(self.folded, self._accept_term)
-        signs = self.res.signs.scan(self.folded, self._accept_sign)
-        builder = Builder(self.kb, self.res, self.norm, self.doc_id)
-        builder.add_rows(find_rows(self.res.ncs, self.norm, self.doc_id))
+        self._distribute(reads)
+        builder = Builder(self.kb, res, self.norm, self.doc_id)
+        builder.add_rows(find_rows(res.ncs, self.norm, self.doc_id))
+        sheet = _SHEET_SPECIMEN.search(text, 0, min(len(text), 3000))
+        builder.sheet_specimen = "serum" if sheet else None
         ctx = _Context()
         current = -1
-        mi = si = 0
-        for sent in sentences:
+        for read in reads:
+            sent = read.sent
             if sent.section != current:
                 current = sent.section
                 role = sections[current].role
                 ctx.time = _at_admission() if role in AT_ADMISSION and ctx.admitted else None
                 ctx.chain = False
-            while mi < len(mentions) and mentions[mi].start < sent.start:
-                mi += 1
-            while si < len(signs) and signs[si].start < sent.start:
-                si += 1
-            own = []
-            while mi < len(mentions) and mentions[mi].start < sent.end:
-                own.append(Mention(mentions[mi].start, mentions[mi].end, mentions[mi].payload))
-                mi += 1
-            own_signs = []
-            while si < len(signs) and signs[si].start < sent.end:
-                own_signs.append(Mention(signs[si].start, signs[si].end, signs[si].payload))
-                si += 1
-            self._sentence(sent, sections[current].role, own, own_signs, ctx, builder)
-        builder.demographics(self.text, [(s.start, s.end) for s in sections if s.role not in SKIPPED])
+                ctx.series = None
+            if "\n\n" in text[ctx.last_end : sent.start]:
+                ctx.series = None
+            ctx.last_end = sent.end
+            self._sentence(read, sections[current], ctx, builder)
+        builder.demographics(text, [(s.start, s.end) for s in sections if s.role not in SKIPPED])
         return builder.build(doc)
 
+    def _titled(self, reads: list[_Read]) -> bool:
+        """Whether the first line is just the name of a disease ("POEMS syndrome",
+        "POEMS症候群（クロウ・深瀬症候群）"), as a textbook entry begins."""
+        if not reads:
+            return False
+        first = reads[0].sent
+        line = re.sub(r"[(（][^)）]*[)）]", "", self.text[first.start : first.end]).strip()
+        if not line or "\n" in line or len(line) > 60:
+            return False
+        found = self.res.terms.scan(fold(line), lambda s, e, p: (p[0], e))
+        return any(
+            m.start == 0
+            and m.end == len(line)
+            and any(self.res.kinds.get(x.concept) == "disease" for x in m.payload)
+            for m in found
+        )
+
     # -- matching ---------------------------------------------------------------------
+    def _distribute(self, reads: list[_Read]) -> None:
+        """Scan the whole text once for terms and signs, then hand each to its sentence."""
+        terms = self.res.terms.scan(self.folded, self._accept_term)
+        signs = self.res.signs.scan(self.folded, self._accept_sign)
+        for found, attr in ((terms, "mentions"), (signs, "signs")):
+            k = 0
+            for read in reads:
+                while k < len(found) and found[k].start < read.sent.start:
+                    k += 1
+                out = getattr(read, attr)
+                while k < len(found) and found[k].start < read.sent.end:
+                    for entry in found[k].payload:
+                        out.append(Mention(found[k].start, found[k].end, entry))
+                    k += 1
+
     def _sentence_at(self, pos: int) -> Sentence | None:
         i = bisect_right(self._starts, pos) - 1
         if i < 0:
@@ -163,97 +217,142 @@ class _Run:
         s = self._sentences[i]
         return s if pos < s.end else None
 
-    def _accept_term(self, start: int, end: int, payloads: list[Entry]) -> tuple[Entry, int] | None:
+    def _accept_term(
+        self, start: int, end: int, payloads: list[tuple[Entry, ...]]
+    ) -> tuple[tuple[Entry, ...], int] | None:
+        """Every entry of the form that fits here (one per concept: 胸腹水 is two)."""
         sent = self._sentence_at(start)
         lang = sent.language if sent else self.language
-        ranked = sorted(payloads, key=lambda e: e.language != lang)
-        for e in ranked:
-            stop = boundary_ok(self.text, start, end, e.key)
-            if stop is None:
+        window = self.folded[sent.start : sent.end] if sent else ""
+        chosen: dict[str, Entry] = {}
+        stop = end
+        for e in sorted(payloads[0], key=lambda e: e.language != lang):
+            if e.concept in chosen:
+                continue
+            e_stop = boundary_ok(self.text, start, end, e.key)
+            if e_stop is None:
                 continue
             if e.exact_case and not same_case(self.text[start:end], e.form):
                 continue
-            if e.requires:
-                if sent is None:
-                    continue
-                window = self.folded[sent.start : sent.end]
-                if not any(w in window for w in e.requires):
-                    continue
-            return e, stop
-        return None
+            if e.requires and not any(w in window for w in e.requires):
+                continue
+            chosen[e.concept] = e
+            stop = max(stop, e_stop)
+        return (tuple(chosen.values()), stop) if chosen else None
 
-    def _accept_sign(self, start: int, end: int, payloads: list[Entry]) -> tuple[Entry, int] | None:
-        e = payloads[0]
+    def _accept_sign(
+        self, start: int, end: int, payloads: list[tuple[Entry, ...]]
+    ) -> tuple[tuple[Entry, ...], int] | None:
+        e = payloads[0][0]
         stop = boundary_ok(self.text, start, end, e.key)
-        return None if stop is None else (e, stop)
+        return None if stop is None else ((e,), stop)
 
     # -- one sentence -----------------------------------------------------------------
-    def _sentence(
-        self,
-        sent: Sentence,
-        role: str | None,
-        mentions: list[Mention],
-        signs: list[Mention],
-        ctx: _Context,
-        builder: Builder,
-    ) -> None:
-        text, res = self.text, self.res
+    def _sentence(self, read: _Read, section: Section, ctx: _Context, builder: Builder) -> None:
+        sent, text, res = read.sent, self.text, self.res
+        role = section.role
+        mentions, signs = read.mentions, read.signs
         if _ADMISSION.search(text, sent.start, sent.end):
             ctx.admitted = True
-        treatments = [(m.start, m.end, m.entry.concept) for m in mentions if res.kinds.get(m.entry.concept) == "treatment"]
+        treatments = [
+            (m.start, m.end, m.entry.concept)
+            for m in mentions
+            if res.kinds.get(m.entry.concept) == "treatment"
+        ]
         times, ctx.year = find_times(res.time, text, sent.start, sent.end, treatments, ctx.year)
         times = [builder.resolve_previous(t, ctx.time) for t in times]
-        if role in SKIPPED:
-            return
-        rules = res.cues[sent.language]
-        cues, markers = find_cues(rules, text, self.folded, sent.start, sent.end)
-        if "generic" in markers or "literature" in markers:
+        if role in SKIPPED or "generic" in read.markers or "literature" in read.markers:
             ctx.chain = False
             return
         if role in DISCUSSION:
-            if "patient" not in markers and not ctx.chain:
+            if "patient" not in read.markers and not ctx.chain:
                 return
             ctx.chain = True
             ctx.time = None  # a discussion does not narrate: no time carries over
         window = self.folded[sent.start : sent.end]
-        mentions = [m for m in mentions if not any(w in window for w in res.unless.get(m.entry.concept, ()))]
+        mentions = [
+            m for m in mentions if not any(w in window for w in res.unless.get(m.entry.concept, ()))
+        ]
         for t in times:
-            if t.date and _ADMISSION.search(text, sent.start, sent.end) and not t.anchor:
+            if t.date and not t.anchor and _ADMISSION.search(text, sent.start, sent.end):
                 builder.admission(t)
         typings = find_typing(text, sent.start, sent.end)
         mentions = builder.attach_typing(mentions, typings, text, sent.start, sent.end)
-        values = find_values(res.labs, text, sent.start, sent.end)
+        values = [
+            v for v in find_values(res.labs, text, sent.start, sent.end) if v.censored is None
+        ]
         values = [v for v in values if not any(m.start <= v.start < m.end for m in mentions)]
         values = [v for v in values if not any(t.start <= v.start < t.end for t in times)]
         spans = [Span(m.start, m.end) for m in mentions] + [Span(m.start, m.end) for m in signs]
-        mods = assign(text, sent.start, sent.end, sent.language, spans, cues)
+        mods = assign(text, sent.start, sent.end, sent.language, spans, read.cues)
         _, soft = clause_breaks(text, sent.start, sent.end, sent.language)
-        measures = [i for i, m in enumerate(mentions) if res.kinds.get(m.entry.concept) == "measurement"]
-        analytes = [
-            Analyte(mentions[i].start, mentions[i].end, res.units.get(mentions[i].entry.concept),
-                    mentions[i].entry.concept in res.molar)
-            for i in measures
-        ]  # fmt: skip
+        measures = [
+            i for i, m in enumerate(mentions) if res.kinds.get(m.entry.concept) == "measurement"
+        ]
+        analytes = [self._analyte(mentions[i]) for i in measures]
         assoc = associate(text, values, analytes, soft)
         for k, m in enumerate(mentions):
             when = self._time_for(m.start, times, ctx, sent, soft)
-            specimen = m.entry.specimen or specimen_near(res.labs, text, m.phrase_start, m.end, sent.start)
+            specimen = m.entry.specimen or specimen_near(
+                res.labs, text, m.phrase_start, m.end, sent.start
+            )
             builder.mention(m, mods[k], role, when, specimen, sent, times)
         for a_index, value_indexes in assoc.items():
             m = mentions[measures[a_index]]
-            specimen = m.entry.specimen or specimen_near(res.labs, text, m.phrase_start, m.end, sent.start)
+            specimen = m.entry.specimen or specimen_near(
+                res.labs, text, m.phrase_start, m.end, sent.start
+            )
             for vi in value_indexes:
                 v = values[vi]
-                when = self._time_for(v.start, times, ctx, sent, soft)
-                builder.value(m, v, role, when, specimen, mods[measures[a_index]])
+                builder.value(
+                    m,
+                    v,
+                    role,
+                    self._time_for(v.start, times, ctx, sent, soft),
+                    specimen,
+                    mods[measures[a_index]],
+                )
+        self._series(read, mentions, measures, values, assoc, times, ctx, builder)
         for k, s in enumerate(signs):
             builder.sign(s, mods[len(mentions) + k], role)
-        self._advance(ctx, times)
+        if times and (mentions or signs or values):
+            ctx.time = times[-1]  # a line of bare dates ("退院日：…") is not narrative time
 
-    @staticmethod
-    def _advance(ctx: _Context, times: list[TimeExpr]) -> None:
-        if times:
-            ctx.time = times[-1]
+    def _analyte(self, m: Mention) -> Analyte:
+        concept = m.entry.concept
+        return Analyte(m.start, m.end, self.res.units.get(concept), concept in self.res.molar)
+
+    def _series(
+        self,
+        read: _Read,
+        mentions: list[Mention],
+        measures: list[int],
+        values: list[Value],
+        assoc: dict[int, list[int]],
+        times: list[TimeExpr],
+        ctx: _Context,
+        builder: Builder,
+    ) -> None:
+        """Rows of a table of one analyte over time ("VEGF（血清）の推移" / "Serum VEGF:"
+        followed by "2022/03  2,980 pg/ml" lines) and results listed after a label
+        ("免疫固定电泳：2021-12 IgG-λ型阳性；2022-11 阴性")."""
+        sent, text = read.sent, self.text
+        if len(measures) == 1 and not assoc:
+            ctx.series = mentions[measures[0]]
+            ctx.series_range = find_range(self.res.labs, text, ctx.series.end, sent.end)
+        elif measures:
+            ctx.series = None
+        elif ctx.series is not None and values:
+            m = ctx.series
+            analyte = self._analyte(m)
+            specimen = m.entry.specimen or specimen_near(
+                self.res.labs, text, m.phrase_start, m.end, 0
+            )
+            for k in associate(text, values, [analyte], []).get(0, []):
+                v = values[k]
+                when = self._time_for(v.start, times, ctx, sent, [])
+                builder.value(m, v, "series", when, specimen, None, ctx.series_range)
+        builder.label_results(read.cues, mentions, times)
 
     def _time_for(
         self, pos: int, times: list[TimeExpr], ctx: _Context, sent: Sentence, soft: list[int]
@@ -261,7 +360,11 @@ class _Run:
         before = [t for t in times if t.end <= pos]
         after = [t for t in times if t.start >= pos]
         if sent.language == "en":
-            if after and after[0].start - pos <= 40 and (not before or after[0].start - pos < pos - before[-1].end):
+            if (
+                after
+                and after[0].start - pos <= 40
+                and (not before or after[0].start - pos < pos - before[-1].end)
+            ):
                 return after[0]
             if before:
                 return before[-1]

@@ -36,8 +36,8 @@ class Entry:
 class Resources:
     lexicons: dict[Language, Lexicon]
     ordered: tuple[Lexicon, ...]
-    terms: Automaton[Entry]
-    signs: Automaton[Entry]
+    terms: Automaton[tuple[Entry, ...]]
+    signs: Automaton[tuple[Entry, ...]]
     cues: dict[Language, CueRules]
     labs: LabRules
     ncs: NcsRules
@@ -80,7 +80,17 @@ def _entry(
     specimen: str | None = None,
 ) -> Entry:
     words = tuple(fold_form(w) for w in requires or ())
-    return Entry(concept, form, fold_form(form), lang, needs_exact_case(form), words, result, specimen)
+    return Entry(
+        concept, form, fold_form(form), lang, needs_exact_case(form), words, result, specimen
+    )
+
+
+def _grouped(entries: list[Entry]) -> Automaton[tuple[Entry, ...]]:
+    """One automaton entry per spelling with all its entries, in lexicon order."""
+    by_key: dict[str, list[Entry]] = {}
+    for e in entries:
+        by_key.setdefault(e.key, []).append(e)
+    return Automaton((group[0].form, tuple(group)) for group in by_key.values())
 
 
 def _build(kb: Knowledge) -> Resources:
@@ -116,8 +126,8 @@ def _build(kb: Knowledge) -> Resources:
     return Resources(
         lexicons=lexicons,
         ordered=ordered,
-        terms=Automaton((e.form, e) for e in entries),
-        signs=Automaton((e.form, e) for e in signs),
+        terms=_grouped(entries),
+        signs=_grouped(signs),
         cues={lang: compile_cues(lexicons[lang]) for lang in LANGUAGES},
         labs=compile_labs(ordered),
         ncs=compile_ncs(ordered),

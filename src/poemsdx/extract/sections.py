@@ -3,15 +3,20 @@ means for extraction.
 
 A header is a known label at the start of a line, standing alone ("考察", "DISCUSSION")
 or followed by a colon ("現病歴：", "Course:"), optionally numbered or bracketed
-("1. 症例", "【検査所見】"); after a sentence end a label with a colon also starts a
-section ("…なし．現病歴：…"). Figure and table captions ("Fig. 2", "図3", "表1") open a
-*legend* that ends at the next blank line, after which the interrupted section resumes
-(PDF extraction drops captions in the middle of the text).
+("1. 症例"); after a sentence end a label with a colon also starts a section
+("…なし．現病歴：…"). A bracketed line start ("【入院後経過】", "■検査") is a header
+whatever it says; its role comes from the known label it contains (経過 → course), else
+it is a plain section. SOAP letters ("S）", "A:") open history, examination, assessment
+and plan. Figure and table captions ("Fig. 2", "図3", "表1") open a *legend* that ends at
+the next blank line, after which the interrupted section resumes (PDF extraction drops
+captions in the middle of the text); a past- or family-history label followed by text on
+its line ("既往歴：虫垂炎") covers that line only.
 
 Roles decide how statements are read (see ``pipeline``): patient sections (history,
-examination, investigations, course, abstract, legends) give findings; past and family
-history mark their findings as such; the introduction, references and keywords are
-skipped; in a discussion only statements about *this* patient count.
+examination, investigations, course, assessment, abstract, legends) give findings; past
+and family history mark theirs as such; a plan holds no findings or treatments given;
+the introduction, references and keywords are skipped; in a discussion only statements
+about *this* patient count.
 """
 
 from __future__ import annotations
@@ -20,15 +25,21 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .lexicon import Language, Lexicon
+from .lexicon import Lexicon
 
-SKIPPED = frozenset({"introduction", "references", "keywords", "acknowledgements"})
+SKIPPED = frozenset({"introduction", "references", "keywords", "acknowledgements", "plan"})
 DISCUSSION = frozenset({"discussion", "conclusion"})
 AT_ADMISSION = frozenset({"examination", "investigations"})
+_ONE_LINE = frozenset({"past_history", "family_history"})
 
 _RE_LEGEND = re.compile(
     r"^[ \t]*(?:Fig(?:ure)?s?\.?|FIG(?:URE)?\.?|Table|TABLE|Tab\.|図|表|图)[ \t]*\d+", re.M
 )
+_RE_BRACKET = re.compile(
+    r"^[ \t]*(?:【(?P<a>[^】\n]{1,24})】|■[ \t]*(?P<b>[^\n：:]{1,16})(?=[：:\n]))", re.M
+)
+_RE_SOAP = re.compile(r"^[ \t]*(?P<h>[SOAP])[)）:：][ \t]*", re.M)
+_SOAP = {"S": "history", "O": "examination", "A": "assessment", "P": "plan"}
 _CJK_CHAR = re.compile("[\u3040-\u30ff\u3400-\u9fff]")
 
 
@@ -36,7 +47,7 @@ _CJK_CHAR = re.compile("[\u3040-\u30ff\u3400-\u9fff]")
 class Section:
     start: int  # where the section's text begins (after the header)
     end: int
-    role: str | None  # None: text before any header
+    role: str | None  # None: text before any header, or an unknown header
     header: tuple[int, int] | None = None
 
 
@@ -49,8 +60,16 @@ def _label_pattern(label: str) -> str:
     return r"[ \t]+".join(re.escape(w) for w in label.split())
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Rules:
+    line: re.Pattern[str]
+    inline: re.Pattern[str]
+    roles: dict[str, str]
+    by_length: tuple[str, ...]  # label keys, longest first (for bracketed headers)
+
+
 @lru_cache(maxsize=8)
-def _patterns(lexicons: tuple[Lexicon, ...]) -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str]]:
+def _rules(lexicons: tuple[Lexicon, ...]) -> _Rules:
     roles: dict[str, str] = {}
     spelled: dict[str, str] = {}
     for lex in lexicons:
@@ -67,7 +86,7 @@ def _patterns(lexicons: tuple[Lexicon, ...]) -> tuple[re.Pattern[str], re.Patter
         re.M | re.I,
     )
     inline = re.compile(rf"(?<=[。．.])[ \t]*(?P<h>{alternation})[ \t]*(?P<end>[:：][ \t]*)", re.I)
-    return line, inline, roles
+    return _Rules(line, inline, roles, tuple(sorted(roles, key=len, reverse=True)))
 
 
 def _key(label: str) -> str:
@@ -76,48 +95,74 @@ def _key(label: str) -> str:
 
 def keep_line_pattern(lexicons: tuple[Lexicon, ...]) -> re.Pattern[str]:
     """Labels that must stay at a line start when normalisation joins lines."""
-    line, _, _ = _patterns(lexicons)
-    return re.compile(rf"(?:{line.pattern.removeprefix('^')})|{_RE_LEGEND.pattern.removeprefix('^')}", re.M | re.I)
+    line = _rules(lexicons).line.pattern.removeprefix("^")
+    legend = _RE_LEGEND.pattern.removeprefix("^")
+    return re.compile(rf"(?:{line})|{legend}|[ \t]*[【■]|[ \t]*[SOAP][)）:：]", re.M | re.I)
+
+
+def _bracket_role(rules: _Rules, label: str) -> str | None:
+    key = _key(label)
+    if key in rules.roles:
+        return rules.roles[key]
+    for known in rules.by_length:
+        if len(known) >= 2 and known in key:
+            return rules.roles[known]
+    return None
+
+
+_Mark = tuple[int, int, int, str | None, str]  # header start, header end, body start, role, kind
+
+
+def _marks(text: str, rules: _Rules) -> list[_Mark]:
+    marks: list[_Mark] = []
+    for m in rules.line.finditer(text):
+        role = rules.roles[_key(m.group("h"))]
+        inline = m.group("end").strip() != "" and text[m.end() : m.end() + 1] not in ("\n", "")
+        kind = "line" if role in _ONE_LINE and inline else "header"
+        marks.append((m.start(), m.end("h"), m.end(), role, kind))
+    for m in rules.inline.finditer(text):
+        role = rules.roles[_key(m.group("h"))]
+        marks.append(
+            (m.start("h"), m.end("h"), m.end(), role, "line" if role in _ONE_LINE else "header")
+        )
+    for m in _RE_BRACKET.finditer(text):
+        label = m.group("a") or m.group("b") or ""
+        marks.append((m.start(), m.end(), m.end(), _bracket_role(rules, label), "header"))
+    for m in _RE_SOAP.finditer(text):
+        marks.append((m.start(), m.end("h"), m.end(), _SOAP[m.group("h")], "header"))
+    for m in _RE_LEGEND.finditer(text):
+        marks.append((m.start(), m.end(), m.start(), "legend", "legend"))
+    marks.sort(key=lambda x: (x[0], -x[2]))
+    return marks
 
 
 def find_sections(text: str, lexicons: tuple[Lexicon, ...]) -> list[Section]:
     """Sections covering ``text`` end to end, in order."""
-    line, inline, roles = _patterns(lexicons)
-    marks: list[tuple[int, int, int, str]] = []  # (header start, header end, body start, role)
-    for m in line.finditer(text):
-        marks.append((m.start(), m.end("h"), m.end(), roles[_key(m.group("h"))]))
-    for m in inline.finditer(text):
-        marks.append((m.start("h"), m.end("h"), m.end(), roles[_key(m.group("h"))]))
-    for m in _RE_LEGEND.finditer(text):
-        marks.append((m.start(), m.end(), m.start(), "legend"))
-    marks.sort()
+    marks = _marks(text, _rules(lexicons))
     sections: list[Section] = []
     pos = 0
     role: str | None = None
+    kind = "header"
     header: tuple[int, int] | None = None
     resume: str | None = None
-    for h_start, h_end, body, new_role in marks:
+    for h_start, h_end, body, new_role, new_kind in marks:
         if h_start < pos:
             continue
-        if role == "legend":
-            # a legend ends at its first blank line; the interrupted section resumes there
-            blank = text.find("\n\n", pos, h_start)
-            if blank >= 0:
-                sections.append(Section(pos, blank, role, header))
-                pos, role, header = blank, resume, None
+        if kind in ("legend", "line"):
+            # a legend ends at its first blank line, a one-line history at its line end;
+            # the interrupted section resumes there
+            stop = text.find("\n\n" if kind == "legend" else "\n", pos, h_start)
+            if stop >= 0:
+                sections.append(Section(pos, stop, role, header))
+                pos, role, kind, header = stop, resume, "header", None
         sections.append(Section(pos, h_start, role, header))
-        if new_role == "legend" and role != "legend":
+        if new_kind in ("legend", "line") and kind not in ("legend", "line"):
             resume = role
-        pos, role, header = body, new_role, (h_start, h_end)
-    if role == "legend":
-        blank = text.find("\n\n", pos)
-        if blank >= 0:
-            sections.append(Section(pos, blank, role, header))
-            pos, role, header = blank, resume, None
+        pos, role, kind, header = body, new_role, new_kind, (h_start, h_end)
+    if kind in ("legend", "line"):
+        stop = text.find("\n\n" if kind == "legend" else "\n", pos)
+        if stop >= 0:
+            sections.append(Section(pos, stop, role, header))
+            pos, role, header = stop, resume, None
     sections.append(Section(pos, len(text), role, header))
     return [s for s in sections if s.end > s.start or s.header is not None]
-
-
-def headers_of(lexicons: dict[Language, Lexicon]) -> tuple[Lexicon, ...]:
-    """The lexicons in a fixed order (a cache key)."""
-    return tuple(lexicons[lang] for lang in sorted(lexicons))

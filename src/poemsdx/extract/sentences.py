@@ -26,11 +26,16 @@ _RE_BOUNDARY = re.compile(
 _RE_COLUMNS = re.compile(r"\S[ \t]{2,}\S")
 _RE_ITEM = re.compile(r"[ \t]*(?:[-•*·・■●◆]|\d{1,2}[.)．、])[ \t]")
 _SHORT_LINE = 50
-_ABBREVIATIONS = frozenset(
-    """fig figs no nos vs dr mr mrs ms prof st rt lt e.g i.e etc approx al jan feb mar apr
-    jun jul aug sep sept oct nov dec ref refs vol pp ca cf resp min max mg pt pts dept
-    univ inc ltd co med m.d ph.d b.i.d t.i.d q.d p.o i.v""".split()
-)
+_RE_LABEL = re.compile(r"[ \t]*[A-Za-z][A-Za-z /&()-]{0,24}:[ \t]")
+# fmt: off
+_ABBREVIATIONS = frozenset((
+    "fig", "figs", "no", "nos", "vs", "dr", "mr", "mrs", "ms", "prof", "st", "rt", "lt", "e.g",
+    "i.e", "etc", "approx", "al", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
+    "oct", "nov", "dec", "ref", "refs", "vol", "pp", "ca", "cf", "resp", "min", "max", "mg", "pt",
+    "pts", "dept", "univ", "inc", "ltd", "co", "med", "m.d", "ph.d", "b.i.d", "t.i.d", "q.d",
+    "p.o", "i.v",
+))
+# fmt: on
 _RE_LAST_WORD = re.compile(r"([A-Za-z][A-Za-z.]*)\.?$")
 _RE_CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff]")
 
@@ -49,7 +54,9 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     before = text[max(0, dot - 12) : dot]
     m = _RE_LAST_WORD.search(before)
     if m is None:
-        return dot > 0 and text[dot - 1].isdigit() and dot + 1 < len(text) and text[dot + 1].isdigit()
+        return (
+            dot > 0 and text[dot - 1].isdigit() and dot + 1 < len(text) and text[dot + 1].isdigit()
+        )
     word = m.group(1).lower()
     if word.rstrip(".") in _ABBREVIATIONS or word in _ABBREVIATIONS:
         return True
@@ -59,9 +66,7 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return bool(nxt) and nxt[0].islower()
 
 
-def split_sentences(
-    text: str, sections: list[Section], prior: Language
-) -> list[Sentence]:
+def split_sentences(text: str, sections: list[Section], prior: Language) -> list[Sentence]:
     """Sentences of ``text`` inside each section, with the language of each."""
     out: list[Sentence] = []
     for index, sec in enumerate(sections):
@@ -75,8 +80,11 @@ def split_sentences(
             elif token[0] == ".":
                 if _is_abbreviation(text, m.start()):
                     continue
-            elif token[0] in "!?" and not (m.end() >= len(text) or text[m.end()].isspace()):
-                continue
+            elif token[0] in "!?" and (
+                not (m.end() >= len(text) or text[m.end()].isspace())
+                or (m.start() > 0 and text[m.start() - 1] in " \t:(")
+            ):
+                continue  # "? CIDP": a question mark before a word is a cue, not an end
             _emit(text, pos, stop, index, prior, out)
             pos = stop
         _emit(text, pos, sec.end, index, prior, out)
@@ -84,18 +92,31 @@ def split_sentences(
 
 
 def _line_break_ends(text: str, pos: int, stop: int) -> bool:
-    """A single line break ends a statement in a table, before a list item, or after a
-    short line (terse notes: "Abd: soft" / "Nodes: none"); in wrapped prose it does not."""
+    """A single line break ends a statement in a table, before a list item or a label
+    ("Nodes: none"), or after a short line followed by a capital or CJK character (terse
+    notes: "Abd: soft" / "No edema"); in wrapped prose, or before a number or a lower-case
+    word that continues the line ("β2-microglobulin\n2.2mg/l"), it does not."""
     line_start = text.rfind("\n", 0, pos) + 1
     line = text[line_start:pos].strip()
     nxt_end = text.find("\n", pos + 1)
     nxt = text[pos + 1 : stop if nxt_end < 0 else min(nxt_end, stop)]
     if _RE_COLUMNS.search(line) or _RE_COLUMNS.search(nxt) or _RE_ITEM.match(nxt):
         return True
-    return 0 < len(line) < _SHORT_LINE and line[-1] not in ",-(/&" and not line.endswith((" and", " or", " with"))
+    if _RE_LABEL.match(nxt):
+        return True
+    first = nxt.lstrip()[:1]
+    if not first or not (first.isupper() or _RE_CJK.match(first)):
+        return False
+    return (
+        0 < len(line) < _SHORT_LINE
+        and line[-1] not in ",-(/&"
+        and not line.endswith((" and", " or", " with"))
+    )
 
 
-def _emit(text: str, start: int, end: int, section: int, prior: Language, out: list[Sentence]) -> None:
+def _emit(
+    text: str, start: int, end: int, section: int, prior: Language, out: list[Sentence]
+) -> None:
     while start < end and text[start].isspace():
         start += 1
     stop = end
@@ -105,7 +126,9 @@ def _emit(text: str, start: int, end: int, section: int, prior: Language, out: l
         out.append(Sentence(start, stop, section, detect(text[start:stop], prior)))
 
 
-def clause_breaks(text: str, start: int, end: int, language: Language) -> tuple[list[int], list[int]]:
+def clause_breaks(
+    text: str, start: int, end: int, language: Language
+) -> tuple[list[int], list[int]]:
     """Positions of strong (";", ":") and soft clause separators in ``text[start:end]``.
     Soft ones are "，、," in Japanese, "，," in Chinese (its "、" joins list items) and
     none in English."""
@@ -119,14 +142,29 @@ def clause_breaks(text: str, start: int, end: int, language: Language) -> tuple[
         soft_chars = ""
     for i in range(start, end):
         ch = text[i]
-        if ch in ";；:：":
-            if ch in ":：" and i + 1 < end and text[i + 1].isdigit() and i > start and text[i - 1].isdigit():
+        if ch == "#":
+            strong.append(i)
+        elif ch in ";；:：":
+            if (
+                ch in ":："
+                and i + 1 < end
+                and text[i + 1].isdigit()
+                and i > start
+                and text[i - 1].isdigit()
+            ):
                 continue  # 10:30, 1:100
             strong.append(i)
         elif ch in soft_chars:
-            if ch == "," and i > start and text[i - 1].isdigit() and i + 1 < end and text[i + 1].isdigit():
+            if (
+                ch == ","
+                and i > start
+                and text[i - 1].isdigit()
+                and i + 1 < end
+                and text[i + 1].isdigit()
+            ):
                 continue  # 1,700
             soft.append(i)
+    strong.sort()
     return strong, soft
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 P = TypeVar("P")
 
@@ -87,17 +87,18 @@ class Automaton(Generic[P]):
     key, e.g. the same word in two languages)."""
 
     def __init__(self, items: Iterable[tuple[str, P]]) -> None:
-        self._root: dict[str, dict] = {}  # type: ignore[type-arg]
+        self._root: dict[str, Any] = {}
         first: set[str] = set()
         size = 0
         for form, payload in items:
             key = fold_form(form)
             if not key:
                 continue
-            node = self._root
+            node: dict[str, Any] = self._root
             for ch in key:
                 node = node.setdefault(ch, {})
-            node.setdefault(_END, []).append(payload)
+            ends: list[P] = node.setdefault(_END, [])
+            ends.append(payload)
             first.add(key[0])
             size += 1
         self.size = size
@@ -156,14 +157,21 @@ class Automaton(Generic[P]):
 def boundary_ok(text: str, start: int, end: int, form_key: str) -> int | None:
     """The match end after word-boundary checks (extended over an English plural), or
     None when a Latin form sits inside a longer word."""
-    if form_key[:1].isascii() and form_key[:1].isalnum() and start > 0 and is_word_char(text[start - 1]):
+    if (
+        form_key[:1].isascii()
+        and form_key[:1].isalnum()
+        and start > 0
+        and is_word_char(text[start - 1])
+    ):
         return None
     last = form_key[-1:]
     if last.isascii() and last.isalnum() and end < len(text) and is_word_char(text[end]):
         if last.isalpha() and len(form_key) >= 4:
             for suffix in ("s", "es"):
                 stop = end + len(suffix)
-                if text[end:stop].lower() == suffix and (stop >= len(text) or not is_word_char(text[stop])):
+                if text[end:stop].lower() == suffix and (
+                    stop >= len(text) or not is_word_char(text[stop])
+                ):
                     return stop
         return None
     return end

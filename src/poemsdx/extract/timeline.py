@@ -59,6 +59,7 @@ class TimeRules:
 def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
     words: dict[str, list[str]] = {}
     units: dict[str, str] = {}
+    unit_letter: str
     numbers: dict[str, int] = {}
     months: dict[str, int] = {}
     for lex in lexicons:
@@ -66,8 +67,8 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
         for key in ("early", "middle", "late", "after", "before", "just_before", "just_after",
                     "at", "treatment", "admission", "onset"):  # fmt: skip
             words.setdefault(key, []).extend(getattr(t, key))
-        for unit, ws in t.units.items():
-            units.update({w.lower(): unit for w in ws})
+        for unit_letter, ws in t.units.items():
+            units.update({w.lower(): unit_letter for w in ws})
         for n, ws in t.numbers.items():
             numbers.update({w.lower(): n for w in ws})
         for mo, ws in t.months.items():
@@ -81,38 +82,55 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
     part = rf"(?:\s?(?P<part>{a['early']}|{a['middle']}|{a['late']}))?"
     mon = _alt([m.lower() for m in months])
     filler = r"(?:\s?(?:の|を|に|开始|開始|施行|start of|the|his|her|initiation of|starting)\s?)*"
-    patterns = (
-        ("iso", re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})[-/.](?P<m>\d{1,2})(?:[-/.](?P<d>\d{1,2}))?(?![\d.])")),
-        ("cjk_date", re.compile(
-            rf"(?:(?P<y>(?:19|20)\d{{2}})\s?年\s?)?(?<![\d.カヵかヶケ个個])(?P<m>1[0-2]|0?[1-9])\s?月"
-            rf"(?:\s?(?P<d>[1-3]?\d)\s?日)?{part}"
-        )),
-        ("cjk_year", re.compile(r"(?P<y>(?:19|20)\d{2})\s?年(?!\s?\d{1,2}\s?月)(?!\s?(?:前|后|後))")),
-        ("en_date", re.compile(
-            rf"(?:(?P<part>{a['early']}|{a['middle']}|{a['late']})\s)?(?:(?P<d>[1-3]?\d)(?:st|nd|rd|th)?\s)?"
-            rf"(?P<mon>{mon})\.?,?\s(?:(?P<d2>[1-3]?\d)(?:st|nd|rd|th)?,?\s)?(?P<y>(?:19|20)\d{{2}})",
-        ) if mon else re.compile(r"(?!)")),
-        ("en_year", re.compile(r"\b(?:in|since|from|during|until)\s(?P<y>(?:19|20)\d{2})\b")),
-        ("event_amount", re.compile(rf"{ev}{filler}\s?(?P<n>{num})\s?(?P<u>{unit})\s?{direction}")),
-        ("event_dir_amount", re.compile(rf"{ev}{filler}{direction}\s?(?P<n>{num})\s?(?P<u>{unit})")),
-        ("amount_event", re.compile(rf"(?P<n>{num})[\s-]?(?P<u>{unit})\s{direction}\s{filler}{ev}")),
-        ("event_rel", re.compile(rf"{ev}{filler}{rel}")),
-        ("rel_event", re.compile(rf"{rel}\s{filler}{ev}")),
-        ("amount", re.compile(rf"(?P<n>{num})\s?(?P<u>{unit})\s?{direction}")),
-    )  # fmt: skip
+    y4 = r"(?P<y>(?:19|20)\d{2})"
+    amt = rf"(?<![\d.])(?P<n>{num})"
+    u = rf"(?P<u>{unit})"
+    seasons = rf"(?P<part>{a['early']}|{a['middle']}|{a['late']})"
+    day_en = r"(?:st|nd|rd|th)?"
+    sources = {
+        "iso": rf"(?<!\d){y4}[-/.](?P<m>\d{{1,2}})(?:[-/.](?P<d>\d{{1,2}}))?(?![\d.])",
+        "cjk_date": rf"(?:{y4}\s?年\s?)?(?<![\d.カヵかヶケ个個])(?P<m>1[0-2]|0?[1-9])\s?月"
+        rf"(?:\s?(?P<d>[1-3]?\d)\s?日)?{part}",
+        "cjk_year": rf"{y4}\s?年(?!\s?\d{{1,2}}\s?月)(?!\s?(?:前|后|後))",
+        "en_range": rf"(?P<mon>{mon})\.?\s?(?:-|–|to|through|until)\s?(?:{mon})\.?,?\s{y4}",
+        "en_date": rf"(?:{seasons}\s)?(?:(?P<d>[1-3]?\d){day_en}\s)?(?P<mon>{mon})\.?,?\s"
+        rf"(?:(?P<d2>[1-3]?\d){day_en},?\s)?{y4}",
+        "en_year": rf"\b(?:in|since|from|during|until)\s{y4}\b",
+        "event_amount": rf"{ev}{filler}\s?{amt}\s?{u}\s?{direction}",
+        "event_dir_amount": rf"{ev}{filler}{direction}\s?{amt}\s?{u}",
+        "amount_event": rf"{amt}[\s-]?{u}\s{direction}\s{filler}{ev}",
+        "event_rel": rf"{ev}{filler}{rel}",
+        "rel_event": rf"{rel}\s{filler}{ev}",
+        "amount": rf"{amt}\s?{u}\s?{direction}",
+    }
+    never = re.compile(r"(?!)")
+    patterns = tuple(
+        (kind, never if "mon>" in src and not mon else re.compile(src))
+        for kind, src in sources.items()
+    )
     # Each pattern runs only on sentences that contain what it cannot do without (a
     # year, 月, a unit of time, an event word): most sentences need none of them.
     year = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
-    amount = re.compile(rf"(?:\d|\b(?:{_alt(list(numbers))})\b)\s?(?:{unit})") if numbers else re.compile(
-        rf"\d\s?(?:{unit})"
+    amount = (
+        re.compile(rf"(?:\d|\b(?:{_alt(list(numbers))})\b)\s?(?:{unit})")
+        if numbers
+        else re.compile(rf"\d\s?(?:{unit})")
     )
     event = re.compile(rf"{_MARK}|{a['treatment']}|{a['admission']}|{a['onset']}")
     gates = {
-        "iso": (year,), "cjk_date": (re.compile("月"),), "cjk_year": (re.compile("年"),),
-        "en_date": (year,), "en_year": (year,), "event_amount": (amount, event),
-        "event_dir_amount": (amount, event), "amount_event": (amount, event), "amount": (amount,),
-        "event_rel": (event,), "rel_event": (event,),
-    }  # fmt: skip
+        "iso": (year,),
+        "cjk_date": (re.compile("月"),),
+        "cjk_year": (re.compile("年"),),
+        "en_range": (year,),
+        "en_date": (year,),
+        "en_year": (year,),
+        "event_amount": (amount, event),
+        "event_dir_amount": (amount, event),
+        "amount_event": (amount, event),
+        "event_rel": (event,),
+        "rel_event": (event,),
+        "amount": (amount,),
+    }
     fs = frozenset
     return TimeRules(
         patterns, gates, units, numbers, months,
@@ -166,7 +184,22 @@ def find_times(
             found.append(expr)
             taken.append((s, e))
     found.sort(key=lambda x: x.start)
-    return found, year
+    return _ranges(text, found), year
+
+
+_RE_RANGE_JOIN = re.compile(r"^\s?(?:[〜~\-–—至到]|to|through|until|から)\s?$")
+
+
+def _ranges(text: str, found: list[TimeExpr]) -> list[TimeExpr]:
+    """ "2022/04〜2022/09", "2022年1月—2022年6月": a period, dated by its start."""
+    out: list[TimeExpr] = []
+    for t in found:
+        if out and out[-1].date and t.date and _RE_RANGE_JOIN.match(text[out[-1].end : t.start]):
+            first = out[-1]
+            out[-1] = TimeExpr(first.start, t.end, date=first.date)
+            continue
+        out.append(t)
+    return out
 
 
 def _build(
@@ -179,7 +212,7 @@ def _build(
     year: int | None,
 ) -> TimeExpr | None:
     g = m.groupdict()
-    if kind in ("iso", "cjk_date", "en_date", "cjk_year", "en_year"):
+    if kind in ("iso", "cjk_date", "en_date", "en_range", "cjk_year", "en_year"):
         y = int(g["y"]) if g.get("y") else year
         if y is None:
             return None
@@ -223,7 +256,11 @@ def _month(rules: TimeRules, g: dict[str, str | None]) -> int | None:
 
 
 def _anchor(
-    rules: TimeRules, ev: str | None, m: re.Match[str], s: int, treatments: list[tuple[int, int, str]]
+    rules: TimeRules,
+    ev: str | None,
+    m: re.Match[str],
+    s: int,
+    treatments: list[tuple[int, int, str]],
 ) -> str | None:
     if ev is None:
         return PREVIOUS

@@ -466,8 +466,18 @@ def specimen_from_text(text: str) -> str | None:
     return _SPECIMEN_WORDS.get(normalize_text(text))
 
 
+_SEMANTIC_TAG = re.compile(
+    r"\s*\((?:disorder|finding|procedure|regime/therapy|qualifier value|observable entity"
+    r"|substance|product|medicinal product|morphologic abnormality)\)\s*$",
+    re.IGNORECASE,
+)
+
+
 def analyte_name(text: str) -> str:
-    """'Vascular endothelial growth factor [Mass/volume] in Serum' → the analyte's name."""
+    """The bare name in a code's display: 'Vascular endothelial growth factor [Mass/volume]
+    in Serum' → 'Vascular endothelial growth factor'; 'Polyneuropathy (disorder)' →
+    'Polyneuropathy' (a SNOMED CT semantic tag is dropped)."""
+    text = _SEMANTIC_TAG.sub("", text)
     text = re.sub(r"\[[^\]]*\]", " ", text)
     text = re.split(r"\b(?:in|by)\b", text, maxsplit=1)[0]
     return text.split(":")[0].strip()

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from ..errors import KnowledgeError, Location
 from .criteria import parse_criteria, parse_fragments
 from .references import check_references
-from .registry import Knowledge, load_knowledge
+from .registry import Knowledge
 from .schema import LANGUAGES, ConceptFile, ParameterFile, TestFile, validate
 from .yamlload import load_yaml
 
@@ -56,14 +56,14 @@ def lint_knowledge(root: str | Path | None = None) -> list[KnowledgeError]:
             problems.append(exc)
     if problems:
         return problems
-    try:
-        kb = load_knowledge(folder)
-    except KnowledgeError:
-        from .registry import _load_unchecked
+    from .registry import _load_unchecked
 
+    try:
         kb = _load_unchecked(folder)
-        return check_references(kb)
-    return _style_checks(kb)
+    except KnowledgeError as exc:  # e.g. a criteria id that does not match its file name
+        return [exc]
+    problems = check_references(kb)
+    return problems or _style_checks(kb)
 
 
 def _style_checks(kb: Knowledge) -> list[KnowledgeError]:

@@ -22,6 +22,10 @@ _FINDING_KINDS = {"finding", "disease", "group", "procedure"}
 
 
 def check_references(kb: Knowledge) -> list[KnowledgeError]:
+    try:
+        kb.ancestors("")  # a hierarchy cycle breaks every later check: report it alone
+    except KnowledgeError as exc:
+        return [exc]
     problems: list[KnowledgeError] = []
     problems += _check_concepts(kb)
     problems += _check_tests(kb)
@@ -115,10 +119,6 @@ def _check_concepts(kb: Knowledge) -> Iterator[KnowledgeError]:
                 yield KnowledgeError(
                     f"concept '{cid}': {exc.message}", _loc(kb, "concepts.yaml", ["concepts", cid])
                 )
-    try:
-        kb.ancestors("")
-    except KnowledgeError as exc:
-        yield exc
 
 
 def _check_tests(kb: Knowledge) -> Iterator[KnowledgeError]:

@@ -61,7 +61,14 @@ class Knowledge:
             if cid in out:
                 return out[cid]
             if cid in trail:
-                raise KnowledgeError(f"concept hierarchy has a cycle: {' → '.join((*trail, cid))}")
+                where = locate(
+                    self._raw.get("concepts.yaml"),
+                    ["concepts", cid, "parents"],
+                    str(Path(self.root) / "concepts.yaml"),
+                )
+                raise KnowledgeError(
+                    f"concept hierarchy has a cycle: {' → '.join((*trail, cid))}", where
+                )
             seen: list[str] = []
             for p in self.concepts[cid].parents:
                 for a in (p, *walk(p, (*trail, cid))):

@@ -106,6 +106,8 @@ class Concept(Strict):
     disease_directed: bool | None = None
     molar_mass_g_per_mol: float | None = Field(default=None, gt=0)
     negative_needs_method: list[str] = []
+    # a negative rules a positive out only when every one of these specimens is negative
+    negative_needs_specimens: list[str] = []
     # A response to treatment is observed after treatment by definition, so it stays
     # usable outside the diagnostic window (e.g. the steroid response of ICDC).
     treatment_response: bool = False
@@ -202,7 +204,7 @@ class CriteriaFile(Strict):
 
 
 class DiseaseSpec(Strict):
-    criteria: list[str]
+    criteria: list[str] = []
 
 
 class DiscriminatorSpec(Strict):

@@ -126,4 +126,6 @@ def build_panel(evaluator: Evaluator, assessments: list[Assessment]) -> Differen
             if row is None:
                 row = rows[disease] = DiseaseRow(disease, kb.names(disease), "undetermined", [])
             getattr(row, bucket).append(hit)
-    return DifferentialPanel(list(rows.values()))
+    # A disease with no criteria set here is shown only when a feature speaks to it.
+    shown = [r for r in rows.values() if r.sets or r.favouring or r.disfavouring]
+    return DifferentialPanel(shown)

@@ -62,7 +62,11 @@ class Registry:
     def open(cls, url: str | None = None, *, kb: Knowledge | None = None) -> Registry:
         """Open (creating if needed) the registry at ``url`` — default
         ``POEMSDX_DATABASE_URL`` or the per-user SQLite file — and migrate it to head."""
-        engine = db.make_engine(normalise_url(url))
+        target = normalise_url(url)
+        try:
+            engine = db.make_engine(target)
+        except OSError as exc:  # the SQLite file's folder cannot be created
+            raise RegistryError(f"cannot create the registry folder for {target}: {exc}") from exc
         shown = engine.url.render_as_string(hide_password=True)
         try:
             db.migrate(engine)

@@ -16,6 +16,7 @@ from ..knowledge.registry import Knowledge
 from ._checklist import ChecklistBuilder, EvidenceLine, Row
 from ._differential import DifferentialView, build_differential
 from ._locale import Locale, check_language
+from ._ncs import NcsView, build_ncs
 
 __all__ = [
     "AlternativeView",
@@ -106,6 +107,7 @@ class ReportView:
     engine_version: str
     differential: DifferentialView | None = None
     notice: str | None = None
+    nerve_conduction: NcsView | None = None
 
 
 def build_view(evaluation: Evaluation, kb: Knowledge, lang: str = "en") -> ReportView:
@@ -126,6 +128,7 @@ def build_view(evaluation: Evaluation, kb: Knowledge, lang: str = "en") -> Repor
         evaluation.engine_version,
         build_differential(evaluation.differential, kb, t),
         None if case.describes_a_patient else t("report.no_patient"),
+        build_ncs(evaluation.nerve_conduction, t),
     )
 
 

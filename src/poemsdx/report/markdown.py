@@ -65,9 +65,29 @@ def render_markdown(evaluation: Evaluation, kb: Knowledge, lang: str = "en") -> 
         out += ["", f"> {_md(view.notice)}"]
     if view.differential:
         out += ["", *_differential(view)]
+    if view.nerve_conduction:
+        out += ["", *_nerve_conduction(view)]
     for a in view.assessments:
         out += ["", *_assessment(a, t)]
     return "\n".join(out) + "\n"
+
+
+def _nerve_conduction(view: ReportView) -> list[str]:
+    t = view.t
+    n = view.nerve_conduction
+    assert n is not None
+    out = [f"## {_md(t('ncs.title'))}", ""]
+    out.append(f"{_md(t('ncs.rules'))}: {_md(n.rules)}{_tag(t, n.rules_verification)}")
+    out += ["", "```", *n.table.splitlines(), "```", ""]
+    for j in n.judgements:
+        out.append(f"- {j.symbol} {_md(j.label)}")
+        out += [f"  - {_md(d)}" for d in j.detail]
+    if n.pattern:
+        out += ["", f"**{_md(t('ncs.pattern'))}**", ""]
+        for o in n.pattern:
+            lean = f" ({_md(o.leans)})" if o.leans else ""
+            out.append(f"- {_md(o.text)}{lean} ({_md(o.source)}){_tag(t, o.verification)}")
+    return out
 
 
 def _differential(view: ReportView) -> list[str]:

@@ -78,8 +78,30 @@ def report_lines(view: ReportView) -> list[Line]:
         out += [("", None), (view.notice, "undetermined")]
     if view.differential:
         out += [("", None), *_differential(view)]
+    if view.nerve_conduction:
+        out += [("", None), *_nerve_conduction(view)]
     for a in view.assessments:
         out += [("", None), *_assessment(a, view)]
+    return out
+
+
+def _nerve_conduction(view: ReportView) -> list[Line]:
+    t = view.t
+    n = view.nerve_conduction
+    assert n is not None
+    tag = t.word("verification", n.rules_verification)
+    out: list[Line] = [(t("ncs.title"), "heading")]
+    out.append((f"  {t('ncs.rules')}: {n.rules} [{tag}]", "dim"))
+    out += [(f"  {line}", None) for line in n.table.splitlines()]
+    for j in n.judgements:
+        out.append((f"  {j.symbol} {j.label}", j.truth))
+        out += [(f"      · {d}", "dim") for d in j.detail]
+    if n.pattern:
+        out.append((f"  {t('ncs.pattern')}:", "section"))
+        for o in n.pattern:
+            lean = f" ({o.leans})" if o.leans else ""
+            vtag = t.word("verification", o.verification)
+            out.append((f"    • {o.text}{lean} [{o.source}; {vtag}]", None))
     return out
 
 

@@ -151,10 +151,11 @@ def _domain(
         applicable = [
             r for r in results if r.category == "undetermined" and r.follow_up is not None
         ]
-        shown = applicable or [r for r in results if r.category == "undetermined"]
-        summary = "; ".join(dict.fromkeys(r.reason for r in shown)) or "no data at this time point"
-        if name == "clinical" and not applicable:
-            summary = "no neuropathy score (ONLS, INCAT, mCRES) at this time point"
+        if applicable:
+            summary = "; ".join(dict.fromkeys(r.reason for r in applicable))
+        else:
+            markers = dict.fromkeys(course.label(d.marker.concept) for d in domain.definitions)
+            summary = f"no data at this time point ({', '.join(markers)})"
             if findings:
                 summary += "; stated findings are listed as observations"
     notes = [domain.note] if domain.note else []
@@ -186,17 +187,18 @@ def _definition(
     verdict = _Verdict(course, defs, d)
     if not evaluated:
         other = _at(tp, concept, None, True)
-        if other is not None and not any_specimen:
+        if _uses_other_observations(d, tp):
+            evaluated = [specimens[0]]  # e.g. a urine immunofixation without a serum one
+        elif other is not None and not any_specimen:
             spec = other.specimen or "unstated"
             reason = (
                 f"{describe(course, other)}: this definition is for "
                 f"{' or '.join(d.marker.specimens)} only (specimen here: {spec})"
             )
             return [verdict.make(other.specimen, "not_applicable", reason, follow=other)]
-        if not _uses_other_observations(d, tp):
+        else:
             reason = f"{course.label(concept)}: not measured at this time point"
             return [verdict.make(specimens[0], "undetermined", reason)]
-        evaluated = [specimens[0]]
     out = []
     for specimen in evaluated:
         follow = _at(tp, concept, specimen, any_specimen)
@@ -252,7 +254,7 @@ class _Verdict:
             )
         o = self.d.otherwise
         pct = percent_change(self.course, ctx.baseline, ctx.follow)
-        reason = describe(self.course, ctx.follow)
+        reason = describe(self.course, ctx.follow) if ctx.follow else "; ".join(ruled_out)
         if pct is not None:
             reason = f"{reason}: {signed_percent(pct)} from baseline"
         return self.make(

@@ -17,6 +17,7 @@ __all__ = [
     "Discordance",
     "DomainResponse",
     "FindingChange",
+    "JsonRecord",
     "MarkerChange",
     "ResponseReport",
     "TimePointResponse",
@@ -37,7 +38,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class _ToDict:
+class JsonRecord:
+    """Base of the frozen records here: ``to_dict`` gives plain JSON-ready data."""
+
     __slots__ = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -47,7 +50,7 @@ class _ToDict:
 
 
 @dataclass(frozen=True, slots=True)
-class ValueRef(_ToDict):
+class ValueRef(JsonRecord):
     """One observed value: where it is in the case and when it was taken."""
 
     observation: int
@@ -61,7 +64,7 @@ class ValueRef(_ToDict):
 
 
 @dataclass(frozen=True, slots=True)
-class TreatmentRef(_ToDict):
+class TreatmentRef(JsonRecord):
     event: str
     concept: str
     label: Label
@@ -69,7 +72,7 @@ class TreatmentRef(_ToDict):
 
 
 @dataclass(frozen=True, slots=True)
-class DefinitionResult(_ToDict):
+class DefinitionResult(JsonRecord):
     """One definition's category at one time point, with the rule, source and tag behind it."""
 
     definition: str
@@ -90,7 +93,7 @@ class DefinitionResult(_ToDict):
 
 
 @dataclass(frozen=True, slots=True)
-class FindingChange(_ToDict):
+class FindingChange(JsonRecord):
     """A stated finding followed from before treatment: an observation, not a verdict."""
 
     concept: str
@@ -106,7 +109,7 @@ class FindingChange(_ToDict):
 
 
 @dataclass(frozen=True, slots=True)
-class DomainResponse(_ToDict):
+class DomainResponse(JsonRecord):
     domain: str
     label: Label
     status: str
@@ -129,7 +132,7 @@ class DomainResponse(_ToDict):
 
 
 @dataclass(frozen=True, slots=True)
-class MarkerChange(_ToDict):
+class MarkerChange(JsonRecord):
     """A followed marker's course from baseline to this time point."""
 
     concept: str
@@ -145,7 +148,7 @@ class MarkerChange(_ToDict):
 
 
 @dataclass(frozen=True, slots=True)
-class Discordance(_ToDict):
+class Discordance(JsonRecord):
     """Markers moving in opposite directions at one time point: consider a second process."""
 
     improving: tuple[MarkerChange, ...]
@@ -158,7 +161,7 @@ class Discordance(_ToDict):
 
 
 @dataclass(frozen=True, slots=True)
-class TimePointResponse(_ToDict):
+class TimePointResponse(JsonRecord):
     label: str
     date: str | None
     months_after_treatment: float | None
@@ -180,7 +183,7 @@ class TimePointResponse(_ToDict):
 
 
 @dataclass(frozen=True, slots=True)
-class ResponseReport(_ToDict):
+class ResponseReport(JsonRecord):
     """Response per follow-up time point after the first disease-directed treatment."""
 
     case_id: str

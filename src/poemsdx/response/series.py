@@ -18,13 +18,13 @@ from ..knowledge.registry import Knowledge
 from ..model import Case, Measurement
 from .course import Course, Point, iso_day
 from .definitions import ResponseDefinitions, load_definitions
-from .report import Label, _ToDict
+from .report import JsonRecord, Label
 
 __all__ = ["Band", "Series", "SeriesPoint", "TreatmentMark", "timeline", "treatment_marks"]
 
 
 @dataclass(frozen=True, slots=True)
-class SeriesPoint(_ToDict):
+class SeriesPoint(JsonRecord):
     time: str
     date: str | None  # ISO, the middle of the days the time can mean
     ordinal: float | None  # day ordinal of that middle, for plotting
@@ -37,7 +37,7 @@ class SeriesPoint(_ToDict):
 
 
 @dataclass(frozen=True, slots=True)
-class Band(_ToDict):
+class Band(JsonRecord):
     """The reference band to shade; either limit may be missing."""
 
     low: float | None
@@ -47,7 +47,7 @@ class Band(_ToDict):
 
 
 @dataclass(frozen=True, slots=True)
-class Series(_ToDict):
+class Series(JsonRecord):
     concept: str
     specimen: str | None
     names: Label
@@ -62,7 +62,7 @@ class Series(_ToDict):
 
 
 @dataclass(frozen=True, slots=True)
-class TreatmentMark(_ToDict):
+class TreatmentMark(JsonRecord):
     event: str
     concept: str
     names: Label

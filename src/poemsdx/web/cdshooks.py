@@ -67,9 +67,10 @@ class CdsSettings:
     """Configuration of the CDS Hooks service.
 
     ``issuers`` maps each trusted ``iss`` to its keys (a JWK Set and/or allow-listed
-    ``jku`` URLs). ``service_base_url`` is the public URL under which ``/cds-services``
-    is served; a token's ``aud`` must equal ``<service_base_url>/cds-services/<id>``
-    (default: the URL of the request as received). ``report_url`` is the absolute link
+    ``jku`` URLs). ``service_base_url`` is the public URL of the app's root (as the EHR
+    sees it, behind any proxy); a token's ``aud`` must equal it followed by the path
+    called, e.g. ``<service_base_url>/cds-services/poemsdx-poems`` (default: the URL of
+    the request as received). ``report_url`` is the absolute link
     to the full report shown on each card. ``http_transport`` replaces the network for
     FHIR and JWKS requests (tests use ``httpx.MockTransport`` or an ASGI app).
     """

@@ -111,14 +111,19 @@ class Reader(ObservationReader):
             self._index(path, res)
         for path, res in resources:
             if res.get("resourceType") == "Patient":
+                self.path = path
                 self._patient(path, res)
+        supporting: list[tuple[str, Json]] = []
         for path, res in resources:
+            self.path = path
             rtype = res.get("resourceType")
             if rtype == "Patient":
                 continue
             handler = _HANDLERS.get(str(rtype))
             if handler is None:
-                if rtype not in ("Specimen", "Medication", "OperationOutcome"):
+                if rtype in ("Specimen", "Medication"):
+                    supporting.append((path, res))
+                elif rtype != "OperationOutcome":
                     self.report.skip(path, f"{rtype} resources are not used by poemsdx")
                 continue
             self._check_status(path, res)
@@ -126,6 +131,9 @@ class Reader(ObservationReader):
                 handler(self, path, res)
             except _Skip as skip:
                 self.report.skip(skip.path, skip.reason)
+        for path, res in supporting:
+            if id(res) not in self._used:
+                self.report.skip(path, f"{res.get('resourceType')} not referenced by any result")
         return self._case()
 
     def _patient(self, path: str, res: Json) -> None:

@@ -79,6 +79,8 @@ class ReaderBase:
         self.dates: list[str] = []
         self._refs: dict[str, Json] = {}
         self._patients = 0
+        self.path = ""  # JSON path of the resource being read
+        self._used: set[int] = set()  # ids of Specimen/Medication resources referenced
         self._conclusions: dict[str, list[str]] = {}
 
     # -- entry point ----------------------------------------------------------------------
@@ -99,10 +101,11 @@ class ReaderBase:
         target = str(ref["reference"])
         if target.startswith("#"):
             return self._refs.get(f"{target}@{id(owner)}")
-        if target in self._refs:
-            return self._refs[target]
         tail = "/".join(target.rstrip("/").split("/")[-2:])  # absolute URL → Type/id
-        return self._refs.get(tail)
+        found = self._refs.get(target) or self._refs.get(tail)
+        if found is not None:
+            self._used.add(id(found))
+        return found
 
     def _check_status(self, path: str, res: Json) -> None:
         rtype = str(res.get("resourceType"))
@@ -154,6 +157,7 @@ class ReaderBase:
         for text in _texts(cc):
             cid = self.cm.concept_by_name(text) or self.cm.concept_by_name(analyte_name(text))
             if cid:
+                self.report.note(f"{path}: no known code; '{text}' read by name as {cid}")
                 return cid, None, None
         return None, None, None
 
@@ -170,7 +174,7 @@ class ReaderBase:
     # -- times ----------------------------------------------------------------------------
     def _when(self, res: Json, *keys: str, ext_url: str | None = None) -> When | None:
         url = ext_url or self.n.ext_time
-        for ext in res.get("extension") or []:
+        for i, ext in enumerate(res.get("extension") or []):
             if ext.get("url") == url:
                 fields = read_time_extension(ext)
                 try:
@@ -181,7 +185,7 @@ class ReaderBase:
                     msg = exc.errors()[0]["msg"].removeprefix("Value error, ")
                     raise InputError(
                         f"invalid poemsdx case-time extension: {msg}",
-                        Location(self.source, path="extension"),
+                        Location(self.source, path=json_path(self.path, "extension", i)),
                     ) from exc
         for key in keys:
             value = res.get(key)
@@ -208,8 +212,6 @@ class ReaderBase:
             if ident.get("system") == system and ident.get("value"):
                 return str(ident["value"])
         return None
-
-    # -- Patient ----------------------------------------------------------------------------
 
 
 # --------------------------------------------------------------------------------------

@@ -1,10 +1,14 @@
 """Alembic environment for the poemsdx registry.
 
 ``Registry.open`` runs the migrations itself, passing its connection in
-``config.attributes["connection"]`` (one transaction). From the command line::
+``config.attributes["connection"]`` (one transaction). From the command line, with an
+``alembic.ini`` holding ``[alembic]`` / ``script_location = poemsdx.registry:migrations``::
 
-    alembic -c /dev/null -x url=sqlite:///registry.sqlite3 upgrade head   # or set
-    POEMSDX_DATABASE_URL and run with script_location = poemsdx/registry/migrations
+    alembic -c alembic.ini -x url=sqlite:///registry.sqlite3 upgrade head
+    alembic -c alembic.ini -x url=postgresql+psycopg://u@host/db upgrade head --sql
+
+Without ``-x url=…`` the URL is ``sqlalchemy.url`` from the ini file, else
+``POEMSDX_DATABASE_URL``, else the per-user SQLite file.
 """
 
 from __future__ import annotations

@@ -151,7 +151,7 @@ def downgrade() -> None:
 
 
 def _create_append_only_triggers() -> None:
-    dialect = op.get_bind().dialect.name
+    dialect = op.get_context().dialect.name
     if dialect == "postgresql":
         op.execute(
             """
@@ -183,7 +183,7 @@ def _create_append_only_triggers() -> None:
 
 
 def _drop_append_only_triggers() -> None:
-    dialect = op.get_bind().dialect.name
+    dialect = op.get_context().dialect.name
     if dialect == "postgresql":
         for table in _APPEND_ONLY:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
