@@ -63,7 +63,9 @@ def main() -> None:
             f"{name:48s} {len(text):7,d} chars  median {med * 1000:7.2f} ms  "
             f"best {best * 1000:7.2f} ms  {len(text) / med:10,.0f} chars/s"
         )
-    print(f"{'all':48s} {total_chars:7,d} chars  {total_chars / total_seconds:,.0f} chars/s (median)")
+    print(
+        f"{'all':48s} {total_chars:7,d} chars  {total_chars / total_seconds:,.0f} chars/s (median)"
+    )
 
 
 if __name__ == "__main__":

@@ -144,11 +144,11 @@ def extract(
     def flat(text: str) -> str:
         return " ".join(text.split())
 
-    for name, when in case.anchors.items():
-        lines.append(f"anchor {name}: {flat(when.describe())}")
-    for ev in case.events:
-        start = f" from {flat(ev.start.describe())}" if ev.start else ""
-        lines.append(f"event {ev.id}: {kb.label(ev.concept)}{start}")
+    for name, anchor in case.anchors.items():
+        lines.append(f"anchor {name}: {flat(anchor.describe())}")
+    for event in case.events:
+        start = f" from {flat(event.start.describe())}" if event.start else ""
+        lines.append(f"event {event.id}: {kb.label(event.concept)}{start}")
     for obs in case.observations:
         if obs.kind == "finding":
             what = f"{kb.label(obs.concept)}: {obs.status}"

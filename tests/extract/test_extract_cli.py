@@ -36,7 +36,9 @@ def test_text_output_has_quotes_and_spans(note: Path) -> None:
 
 def test_json_output_is_the_case(note: Path, tmp_path: Path) -> None:
     out = tmp_path / "case.json"
-    result = CliRunner().invoke(app, ["extract", str(note), "--format", "json", "--output", str(out)])
+    result = CliRunner().invoke(
+        app, ["extract", str(note), "--format", "json", "--output", str(out)]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text(encoding="utf-8"))
     concepts = {o["concept"] for o in data["observations"]}
@@ -44,7 +46,9 @@ def test_json_output_is_the_case(note: Path, tmp_path: Path) -> None:
     assert data["documents"][0]["text"] == NOTE
 
 
-def _main(args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+def _main(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str]:
     monkeypatch.setattr(sys, "argv", ["poemsdx", *args])
     with pytest.raises(SystemExit) as info:
         main()
@@ -60,7 +64,11 @@ def _main(args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pyte
     ],
 )
 def test_errors_are_one_line_with_exit_2(
-    args: list[str], message: str, note: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    args: list[str],
+    message: str,
+    note: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(note.parent)
     code, err = _main(args, capsys, monkeypatch)

@@ -61,12 +61,17 @@ def test_lab_table_with_columns() -> None:
         "Free lambda     52.6     mg/L      5.7 - 26.3\n"
         "CRP             0.8      mg/L      < 5.0\n"
     )
-    got = {m.concept: (m.value, m.reference_range.low if m.reference_range else None) for m in _labs(text)}
+    got = {
+        m.concept: (m.value, m.reference_range.low if m.reference_range else None)
+        for m in _labs(text)
+    }
     assert got == {"iga": (388, 110), "free_lambda": (52.6, 5.7), "crp": (0.8, None)}
 
 
 def test_series_table_under_a_header() -> None:
-    text = "Serum VEGF (ref 62-707 pg/mL):\n  Feb 2023      3,960 pg/mL\n  Sep 2023      1,210 pg/mL\n"
+    text = (
+        "Serum VEGF (ref 62-707 pg/mL):\n  Feb 2023      3,960 pg/mL\n  Sep 2023      1,210 pg/mL\n"
+    )
     vegf = [m for m in _labs(text) if m.concept == "vegf"]
     assert [(m.value, m.specimen, m.time.date if m.time else None) for m in vegf] == [
         (3960, "serum", "2023-02"),
@@ -86,7 +91,12 @@ def test_series_table_under_a_header() -> None:
 )
 def test_m_protein_typing(text: str, heavy: str, light: str, specimen: str) -> None:
     m = _one(text, "m_protein")
-    assert (m.result, m.heavy_chain, m.light_chain, m.specimen) == ("positive", heavy, light, specimen)
+    assert (m.result, m.heavy_chain, m.light_chain, m.specimen) == (
+        "positive",
+        heavy,
+        light,
+        specimen,
+    )
     assert m.method == "immunofixation" or "免疫固定" not in text
 
 

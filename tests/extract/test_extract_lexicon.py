@@ -57,12 +57,24 @@ def _break(root: Path, rel: str, old: str, new: str) -> None:
     ("rel", "old", "new", "message"),
     [
         ("ja/cues.yaml", "  forward: []", "  forwad: []", "unknown key 'forwad'"),
-        ("en/terms.yaml", "  poems_syndrome:", "  poems_syndrom:", "unknown concept 'poems_syndrom'"),
+        (
+            "en/terms.yaml",
+            "  poems_syndrome:",
+            "  poems_syndrom:",
+            "unknown concept 'poems_syndrom'",
+        ),
         ("zh/sections.yaml", "language: zh", "language: ja", "does not match the folder"),
-        ("en/labs.yaml", "reference_labels:", "reference_labels: []\nreference_labels:", "duplicate key"),
+        (
+            "en/labs.yaml",
+            "reference_labels:",
+            "reference_labels: []\nreference_labels:",
+            "duplicate key",
+        ),
     ],
 )
-def test_strict_loading_names_file_and_line(tmp_path: Path, rel: str, old: str, new: str, message: str) -> None:
+def test_strict_loading_names_file_and_line(
+    tmp_path: Path, rel: str, old: str, new: str, message: str
+) -> None:
     root = _copy_knowledge(tmp_path)
     _break(root, rel, old, new)
     kb = load_knowledge(root)

@@ -42,12 +42,17 @@ def test_clinical_looking_text(parts: list[str]) -> None:
     check_case(case, KB, lenient=True)
     for obs in case.observations:
         for ev in obs.evidence:
-            assert ev.start is not None and ev.end is not None and 0 <= ev.start <= ev.end <= len(text)
+            assert (
+                ev.start is not None and ev.end is not None and 0 <= ev.start <= ev.end <= len(text)
+            )
             assert text[ev.start : ev.end] == ev.quote
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(min_value=0, max_value=10**400), st.sampled_from(["mg/dl", "pg/ml", "%", "万/μl", ""]))
+@given(
+    st.integers(min_value=0, max_value=10**400),
+    st.sampled_from(["mg/dl", "pg/ml", "%", "万/μl", ""]),
+)
 def test_huge_numbers(n: int, unit: str) -> None:
     extract_text(f"VEGF {n}{unit}（基準値＜{n}）. IgG {n:,} mg/dL; {n}年{n}月", KB)
 

@@ -47,7 +47,9 @@ def _values(concept: str) -> list[Measurement]:
 
 
 def _findings(concept: str) -> set[str]:
-    return {o.status for o in _report().observations if isinstance(o, Finding) and o.concept == concept}
+    return {
+        o.status for o in _report().observations if isinstance(o, Finding) and o.concept == concept
+    }
 
 
 def _when(m: Measurement) -> tuple[str | None, str | None]:
@@ -107,7 +109,9 @@ def test_series_before_and_after_treatment() -> None:
 
 @needs_report
 def test_m_protein_typed_then_gone() -> None:
-    m = [o for o in _report().observations if isinstance(o, Measurement) and o.concept == "m_protein"]
+    m = [
+        o for o in _report().observations if isinstance(o, Measurement) and o.concept == "m_protein"
+    ]
     positive = [o for o in m if o.result == "positive" and o.specimen == "serum"]
     assert positive and (positive[0].heavy_chain, positive[0].light_chain) == ("IgG", "lambda")
     assert _when(positive[0]) == ("admission", None)
@@ -118,7 +122,11 @@ def test_m_protein_typed_then_gone() -> None:
 
 @needs_report
 def test_complete_blood_count_normal() -> None:
-    cbc = [o for o in _report().observations if isinstance(o, Measurement) and o.concept == "complete_blood_count"]
+    cbc = [
+        o
+        for o in _report().observations
+        if isinstance(o, Measurement) and o.concept == "complete_blood_count"
+    ]
     assert [o.result for o in cbc] == ["normal"]
 
 
@@ -161,7 +169,10 @@ def test_pigmentation_gone_three_months_after_transplant() -> None:
 def test_nerve_conduction_table() -> None:
     rows = [o for o in _report().observations if isinstance(o, NerveConduction)]
     assert len(rows) == 12
-    got = {(r.modality, r.side, r.nerve): (r.distal_latency_ms, r.amplitude, r.conduction_velocity_m_s) for r in rows}
+    got = {
+        (r.modality, r.side, r.nerve): (r.distal_latency_ms, r.amplitude, r.conduction_velocity_m_s)
+        for r in rows
+    }
     assert got[("motor", "right", "median")] == (4.8, 8.2, 53.4)
     assert got[("motor", "left", "tibial")] == (5.3, 1.4, 36.6)
     assert got[("sensory", "left", "sural")] == (3.6, 10.4, 47.0)
@@ -170,7 +181,9 @@ def test_nerve_conduction_table() -> None:
 @needs_report
 def test_transplant_event_and_patient() -> None:
     case = _report()
-    assert [(e.concept, e.start.date if e.start else None) for e in case.events] == [("hdm_asct", "2010-01")]
+    assert [(e.concept, e.start.date if e.start else None) for e in case.events] == [
+        ("hdm_asct", "2010-01")
+    ]
     assert (case.patient.age, case.patient.sex) == (57, "male")
     assert case.anchors["admission"].date == "2009-11"
 
@@ -199,8 +212,13 @@ def test_case_is_valid_for_the_knowledge_base() -> None:
 @needs_report
 def test_same_verdicts_as_the_structured_twin() -> None:
     twin = poemsdx.load_case(TWIN, KB)
-    expected = {a.criteria_id: (a.status, a.category) for a in poemsdx.evaluate(twin, kb=KB).assessments}
-    got = {a.criteria_id: (a.status, a.category) for a in poemsdx.evaluate(_report(), kb=KB).assessments}
+    expected = {
+        a.criteria_id: (a.status, a.category) for a in poemsdx.evaluate(twin, kb=KB).assessments
+    }
+    got = {
+        a.criteria_id: (a.status, a.category)
+        for a in poemsdx.evaluate(_report(), kb=KB).assessments
+    }
     assert set(expected) == set(KB.criteria)
     assert got == expected
 

@@ -20,9 +20,18 @@ LEX = resources(KB).ordered
         ("現病歴:しびれ．\n考 察\n本例は", ["history", "discussion"]),
         ("【入院後経過】発熱あり\n【退院後方針】再検", ["course", "plan"]),
         ("既往歴:糖尿病\n両下肢浮腫あり", ["past_history", None]),  # one line of history only
-        ("S）しびれ\nO）浮腫(+)\nA）POEMS疑い\nP）VEGF", ["history", "examination", "assessment", "plan"]),
-        ("History of present illness: numbness.\n\nDiscussion\nPOEMS is rare.", ["history", "discussion"]),
-        ("现病史：双下肢麻木。\n查体：双下肢水肿。\n讨论\n本病少见。", ["history", "examination", "discussion"]),
+        (
+            "S）しびれ\nO）浮腫(+)\nA）POEMS疑い\nP）VEGF",
+            ["history", "examination", "assessment", "plan"],
+        ),
+        (
+            "History of present illness: numbness.\n\nDiscussion\nPOEMS is rare.",
+            ["history", "discussion"],
+        ),
+        (
+            "现病史：双下肢麻木。\n查体：双下肢水肿。\n讨论\n本病少见。",
+            ["history", "examination", "discussion"],
+        ),
     ],
 )
 def test_section_roles(text: str, roles: list[str | None]) -> None:
@@ -41,8 +50,12 @@ def test_discussion_keeps_only_statements_about_the_patient() -> None:
 
 
 def test_introduction_is_skipped() -> None:
-    case = extract_text("Introduction\nPOEMS syndrome causes edema and ascites.\n\nCase\nNo ascites.", KB)
-    assert {(o.concept, o.status) for o in case.observations if isinstance(o, Finding)} == {("ascites", "absent")}
+    case = extract_text(
+        "Introduction\nPOEMS syndrome causes edema and ascites.\n\nCase\nNo ascites.", KB
+    )
+    assert {(o.concept, o.status) for o in case.observations if isinstance(o, Finding)} == {
+        ("ascites", "absent")
+    }
 
 
 NCS = """MOTOR NERVE CONDUCTION
@@ -73,11 +86,15 @@ def test_nerve_conduction_table() -> None:
 
 
 def test_japanese_table_with_side_after_the_nerve() -> None:
-    text = "＜運動神経伝導検査＞\n神経　　側　遠位潜時(ms)　CMAP振幅(mV)　伝導速度(m/s)\n正中神経　右6.2　4.8　36.4\n"
+    text = (
+        "＜運動神経伝導検査＞\n"
+        "神経　　側　遠位潜時(ms)　CMAP振幅(mV)　伝導速度(m/s)\n"
+        "正中神経　右6.2　4.8　36.4\n"
+    )
     rows = [o for o in extract_text(text, KB).observations if isinstance(o, NerveConduction)]
-    assert [(r.side, r.nerve, r.distal_latency_ms, r.amplitude, r.conduction_velocity_m_s) for r in rows] == [
-        ("right", "median", 6.2, 4.8, 36.4)
-    ]
+    assert [
+        (r.side, r.nerve, r.distal_latency_ms, r.amplitude, r.conduction_velocity_m_s) for r in rows
+    ] == [("right", "median", 6.2, 4.8, 36.4)]
 
 
 def test_dates_relative_times_and_events() -> None:
@@ -87,23 +104,41 @@ def test_dates_relative_times_and_events() -> None:
         "自己末梢血幹細胞移植をともなう大量化学療法3カ月後には色素沈着は消失した．"
     )
     case = extract_text(text, KB)
-    assert [(e.concept, e.start.date if e.start else None) for e in case.events] == [("hdm_asct", "2010-01")]
+    assert [(e.concept, e.start.date if e.start else None) for e in case.events] == [
+        ("hdm_asct", "2010-01")
+    ]
     assert case.anchors["admission"].date == "2009-11"
     found = {(o.concept, o.status): o.time for o in case.observations if isinstance(o, Finding)}
     assert found[("erythema", "present")].date == "2009-11"
     gone = found[("hyperpigmentation", "absent")]
-    assert (gone.anchor, gone.offset, gone.label) == ("hdm_asct", "P3M", "自己末梢血幹細胞移植をともなう大量化学療法3カ月後")
+    assert (gone.anchor, gone.offset, gone.label) == (
+        "hdm_asct",
+        "P3M",
+        "自己末梢血幹細胞移植をともなう大量化学療法3カ月後",
+    )
 
 
 @pytest.mark.parametrize(
     ("text", "anchor", "offset", "phase"),
     [
-        ("Lenalidomide was started in March 2021. Edema was present 5 months after treatment.", "lenalidomide", "P5M", None),
+        (
+            "Lenalidomide was started in March 2021. Edema was present 5 months after treatment.",
+            "lenalidomide",
+            "P5M",
+            None,
+        ),
         ("开始来那度胺治疗。治疗后3个月水肿消失。", "lenalidomide", "P3M", None),
-        ("Edema before treatment.", None, None, "before_treatment"),  # no treatment given: only the side
+        (
+            "Edema before treatment.",
+            None,
+            None,
+            "before_treatment",
+        ),  # no treatment given: only the side
     ],
 )
-def test_relative_times(text: str, anchor: str | None, offset: str | None, phase: str | None) -> None:
+def test_relative_times(
+    text: str, anchor: str | None, offset: str | None, phase: str | None
+) -> None:
     case = extract_text(text, KB)
     t = next(o.time for o in case.observations if isinstance(o, Finding) and o.concept == "edema")
     assert t is not None and (t.anchor, t.offset, t.phase) == (anchor, offset, phase)
@@ -112,9 +147,12 @@ def test_relative_times(text: str, anchor: str | None, offset: str | None, phase
 def test_courses_and_regimens() -> None:
     text = (
         "Treated with lenalidomide + dexamethasone (Mar-Aug 2023), then HDM-ASCT in October 2023. "
-        "Lenalidomide maintenance since January 2024. Melphalan 200 mg/m2 followed by stem cell infusion."
+        "Lenalidomide maintenance since January 2024. "
+        "Melphalan 200 mg/m2 followed by stem cell infusion."
     )
-    events = [(e.id, e.concept, e.start.date if e.start else None) for e in extract_text(text, KB).events]
+    events = [
+        (e.id, e.concept, e.start.date if e.start else None) for e in extract_text(text, KB).events
+    ]
     assert events == [
         ("lenalidomide", "lenalidomide", "2023-03"),
         ("corticosteroids", "corticosteroids", "2023-03"),
@@ -143,16 +181,24 @@ def test_demographics(text: str, age: int, sex: str) -> None:
     assert (patient.age, patient.sex) == (age, sex)
 
 
+TEXTBOOK = (
+    "POEMS syndrome\n\nPOEMS syndrome is a rare paraneoplastic disorder. It is characterized by "
+    "polyneuropathy. Most patients have sclerotic lesions (97%). Papilledema is common."
+)
+ENCYCLOPEDIA = (
+    '{"概述": {"描述": "本病罕见。"}, "诊断": {"描述": "部分病人可有水肿(56%)。本病常见M蛋白。"}}'
+)
+
+
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
-        ("POEMS syndrome\n\nPOEMS syndrome is a rare paraneoplastic disorder. It is characterized by "
-         "polyneuropathy. Most patients have sclerotic lesions (97%). Papilledema is common.", "disease_description"),
-        ('{"概述": {"描述": "本病罕见。"}, "诊断": {"描述": "部分病人可有水肿(56%)。本病常见M蛋白。"}}', "disease_description"),
+        (TEXTBOOK, "disease_description"),
+        (ENCYCLOPEDIA, "disease_description"),
         ("No edema.", "patient_record"),
         ("Diagnosis: POEMS syndrome.\nTreatment: lenalidomide.", "patient_record"),
     ],
-)  # fmt: skip
+)
 def test_document_kind(text: str, kind: str) -> None:
     case = extract_text(text, KB)
     assert case.documents[0].kind == kind

@@ -46,4 +46,6 @@ def test_conformance(lang: str, text: str, expect: dict[str, str]) -> None:
     for concept, wanted in expect.items():
         assert concept in KB.concepts, concept
         got = read.get(concept, set())
-        assert got == (set() if wanted == "none" else {wanted}), f"{concept}: {sorted(got)} in {read}"
+        assert got == (set() if wanted == "none" else {wanted}), (
+            f"{concept}: {sorted(got)} in {read}"
+        )

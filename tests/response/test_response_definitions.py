@@ -63,7 +63,11 @@ def _variant(tmp_path: Path, old: str, new: str) -> Path:
         ("verification: VERIFIED\n", "verification: PROBABLY\n", "VERIFIED"),
         ("tracks: igg4_related_disease", "tracks: igg4_disease", "unknown concept 'igg4_disease'"),
         ("tests: [serum_vegf]", "tests: [serum_vegf_test]", "unknown test 'serum_vegf_test'"),
-        ("  onls:\n    names:", "  vegf:\n    names:", "both here and in concepts.yaml"),
+        (
+            "categories:\n",
+            "concepts:\n  vegf:\n    names: {en: [VEGF]}\ncategories:\n",
+            "both here and in concepts.yaml",
+        ),
     ],
 )
 def test_broken_file_is_located(

@@ -187,7 +187,8 @@ class Evaluator:
             kids.append(
                 NodeResult(
                     "domain",
-                    T if d_low == d_high else U,
+                    # true once the domain surely scores, false when it cannot score at all
+                    T if d_low > 0 else F if d_high == 0 else U,
                     d.label or {"en": d.id},
                     children,
                     points=(d_low, d_high),
@@ -355,7 +356,9 @@ class Evaluator:
         p = self.facts.case.patient
         if n.attribute == "sex":
             truth = U if p.sex in (None, "unknown") else (T if p.sex == n.equals else F)
-            return NodeResult("patient", truth, n.label or {"en": f"sex {n.equals}"}, path=n.path)
+            tests = ["demographics"] if truth is U else []
+            label = n.label or {"en": f"sex {n.equals}"}
+            return NodeResult("patient", truth, label, path=n.path, tests=tests)
         th = n.threshold
         assert th is not None and th.value is not None
         if p.age is None:
@@ -374,6 +377,7 @@ class Evaluator:
             provenance=n.provenance,
             threshold=th.describe(),
             path=n.path,
+            tests=["demographics"] if truth is U else [],
         )
 
     def _feature(
@@ -550,7 +554,7 @@ class Evaluator:
                 return
             item = node.item_id or item
             if node.kind in ("finding", "lab", "result", "feature", "patient"):
-                tests = self._tests(node.concept) if node.concept else []
+                tests = self._tests(node.concept) if node.concept else list(node.tests)
                 if item and crit.items.get(item) and crit.items[item].tests:
                     tests = list(crit.items[item].tests)
                 label = (node.label or {}).get("en", node.concept or node.kind)

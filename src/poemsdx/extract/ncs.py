@@ -92,7 +92,8 @@ def compile_ncs(lexicons: tuple[Lexicon, ...]) -> NcsRules:
         rf"^[ \t]*(?:(?P<side>{side})[ \t]*)?(?P<nerve>{_alt(list(nerves))})"
         rf"(?:[ \t]*(?:nerve|神経|神经))?"
         rf"(?:[ \t]*\([^)\n]{{1,16}}\))?(?:[ \t]*(?P<side2>{side})(?![A-Za-z]))?"
-        rf"(?:[ \t]+(?P<site>[^\d\s]{{1,8}}))?(?P<cells>[ \t]*{cell}(?:[ \t]+{cell}){{0,4}})[ \t]*$",
+        rf"(?:[ \t]+(?P<site>[^\d\s]{{1,8}}))?"
+        rf"(?P<cells>[ \t]*{cell}(?:[ \t]+{cell}){{0,4}})[ \t]*$",
         re.M | re.I,
     )
     block = re.compile(_words(list(modalities)), re.I)

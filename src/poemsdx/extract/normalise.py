@@ -143,6 +143,8 @@ def _char_edits(text: str) -> list[tuple[int, int, str]]:
                 nxt = text[pos + 1] if pos + 1 < n else ""
                 if _is_digit(_nfkc(prev) if prev else "") and _is_digit(_nfkc(nxt) if nxt else ""):
                     edits.append((pos, pos + 1, _KEEP_CJK_PUNCT[ch]))
+            elif "\u2460" <= ch <= "\u2473":
+                edits.append((pos, pos + 1, f"({ord(ch) - 0x245F})"))  # ① → (1), not a bare "1"
             elif ch == "\u3000" and (pos == 0 or text[pos - 1] in "\n\u3000"):
                 edits.append((pos, pos + 1, "  "))  # an indented line: keep it a line
             elif ch == _FFFD:

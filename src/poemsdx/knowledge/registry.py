@@ -167,6 +167,15 @@ class Knowledge:
         return self._raw.get(filename)
 
 
+def _version(root: Path) -> str:
+    """A hash of every knowledge file (criteria, lexicons, limits, response definitions), so
+    a stored assessment names exactly the knowledge that produced it."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.yaml")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def _read(path: Path) -> tuple[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -199,12 +208,10 @@ def _load(root: Path) -> Knowledge:
 
 def _load_unchecked(root: Path) -> Knowledge:
     """Load and validate each file, without the cross-file reference checks."""
-    digest = hashlib.sha256()
     raw: dict[str, Any] = {}
 
     def read(rel: str) -> Any:
         text, data = _read(root / rel)
-        digest.update(rel.encode() + b"\0" + text.encode())
         raw[rel] = data
         return data
 
@@ -247,7 +254,7 @@ def _load_unchecked(root: Path) -> Knowledge:
         tests,
         criteria,
         fragments,
-        digest.hexdigest()[:12],
+        _version(root),
         str(root),
         differential,
         raw,

@@ -11,6 +11,7 @@ of all spans that cover it, for highlighting from the report.
 from __future__ import annotations
 
 from html import escape
+from itertools import pairwise
 
 __all__ = ["highlight"]
 
@@ -33,7 +34,7 @@ def highlight(text: str, spans: list[tuple[int, int, str]]) -> str:
     order = sorted(clean, key=lambda x: (x[0], -x[1]))
     out: list[str] = []
     opened: set[str] = set()
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for a, b in pairwise(cuts):
         piece = escape(text[a:b])
         covering = [sp for sp in order if sp[0] <= a and b <= sp[1]]
         if not covering:
