@@ -35,29 +35,15 @@ from ..model.observations import NerveConduction
 from .context import Cue, Modifiers
 from .labs import Typing, Value
 from .normalise import Normalised
+from .patient import find_patient
 from .resources import Entry, Resources
 from .sentences import Sentence
 from .timeline import PREVIOUS, TimeExpr
 
 _X = "poemsdx.extract."
-_RE_DEMOGRAPHICS = re.compile(
-    r"(?P<age>\d{1,3})\s?(?:歳|岁|才)\s?(?:の)?\s?[，,、]?\s?(?P<sex>男性|女性|男|女)"
-    r"|(?P<sex2>男性|女性|男|女)\s?[，,、]?\s?(?P<age2>\d{1,3})\s?(?:歳|岁)"
-    r"|(?P<age3>\d{1,3})[- ](?:year|yr)s?[- ]old\s"
-    r"(?P<sex3>man|woman|male|female|boy|girl|gentleman|lady)"
-    r"|\b(?P<age4>\d{1,3})\s?(?:y/?o\s?|yo\s|-?years?-old\s)?(?P<sex4>M|F|male|female)\b"
-    r"|(?:性别|性別)\s?[:：]\s?(?P<sex5>男|女)\s*(?:年龄|年齢)\s?[:：]\s?(?P<age5>\d{1,3})"
-    r"|(?:年龄|年齢)\s?[:：]\s?(?P<age6>\d{1,3})\s?(?:歳|岁)?\s*(?:性别|性別)\s?[:：]\s?(?P<sex6>男|女)"
-    r"|\bSex\s?:\s?(?P<sex7>M|F|Male|Female)\b\s*Age\s?:\s?(?P<age7>\d{1,3})"
-    r"|\bAge\s?:\s?(?P<age8>\d{1,3})\s*Sex\s?:\s?(?P<sex8>M|F|Male|Female)\b"
-    r"|\b(?:Age/Sex|Age / Sex)\s?:\s?(?P<age9>\d{1,3})\s?/\s?(?P<sex9>M|F|Male|Female)\b",
-    re.I,
-)
-_MALE = ("男性", "男", "man", "male", "boy", "gentleman", "m")
-_FEMALE = ("女性", "女", "woman", "female", "girl", "lady", "f")
-_SEX = {**{w: "male" for w in _MALE}, **{w: "female" for w in _FEMALE}}
 _RE_SIMPLE = re.compile(r"^(-?)P(\d+(?:\.\d+)?)([YMWD])$")
 _QUALITATIVE_RESTATED = frozenset({"high", "low", "normal", "abnormal"})
+_TYPED = frozenset({"m_protein", "bence_jones_protein"})  # results that carry a clone's chains
 
 
 @dataclass(slots=True)
@@ -152,16 +138,13 @@ class Builder:
         make one when a word such as "monoclonal" says the typing is of an M-protein."""
         out = list(mentions)
         for ty in typings:
-            near = [
-                m for m in out if m.entry.concept == "m_protein" and -2 <= m.start - ty.end <= 25
-            ]
-            near += [
-                m for m in out if m.entry.concept == "m_protein" and 0 <= ty.start - m.end <= 20
-            ]
+            near = [m for m in out if m.entry.concept in _TYPED and -2 <= m.start - ty.end <= 25]
+            near += [m for m in out if m.entry.concept in _TYPED and 0 <= ty.start - m.end <= 20]
+            near.sort(key=lambda m: m.start - ty.end if m.start >= ty.end else ty.start - m.end)
             out = [
                 m
                 for m in out
-                if not (m.start < ty.end and ty.start < m.end) or m.entry.concept == "m_protein"
+                if not (m.start < ty.end and ty.start < m.end) or m.entry.concept in _TYPED
             ]
             if near:
                 self.typed[(near[0].start, near[0].end)] = (ty, None)
@@ -375,16 +358,7 @@ class Builder:
         )
 
     def demographics(self, text: str, ranges: list[tuple[int, int]]) -> None:
-        for start, end in ranges:
-            m = _RE_DEMOGRAPHICS.search(text, start, end)
-            if m is None:
-                continue
-            g = m.groupdict()
-            age = next((g[k] for k in g if k.startswith("age") and g[k]), None)
-            sex = _SEX.get(next((g[k] for k in g if k.startswith("sex") and g[k]), "").lower())
-            years = float(age) if age and int(age) <= 120 else None
-            self.patient = Patient(age=years, sex=sex)
-            return
+        self.patient = find_patient(text, ranges)
 
     # -- building -------------------------------------------------------------------------
     def build(self, doc: Document) -> Case:

@@ -39,8 +39,9 @@ CATEGORIES = (
 )  # fmt: skip
 MARKERS = ("generic", "literature", "patient")
 _RE_HIRAGANA = re.compile("[\u3041-\u3096]")
+# what may follow the last mention of a list item, or a topic ("Xは，…否定した")
 _LIST_JOINERS = frozenset(
-    {"", "や", "と", "も", "及び", "および", "または", "又は", "ないし", "・", "とも"}
+    {"", "や", "と", "も", "及び", "および", "または", "又は", "ないし", "・", "とも", "は"}
 )
 
 
@@ -50,6 +51,7 @@ class CueDef:
     direction: str  # forward | backward | both | none
     value: str = ""  # the result for category "result"
     form: str = ""
+    key: str = ""  # the folded form
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +103,9 @@ def _grouped(items: list[tuple[str, CueDef]]) -> Automaton[tuple[CueDef, ...]]:
     forms: dict[str, str] = {}
     for form, defn in items:
         key = fold_form(form)
-        if defn not in by_key.setdefault(key, []):
-            by_key[key].append(defn)
+        keyed = CueDef(defn.category, defn.direction, defn.value, defn.form, key)
+        if keyed not in by_key.setdefault(key, []):
+            by_key[key].append(keyed)
         forms.setdefault(key, form)
     return Automaton((forms[k], tuple(v)) for k, v in by_key.items())
 
@@ -115,7 +118,7 @@ def _accept(text: str) -> Accept:
         start: int, end: int, payloads: list[tuple[CueDef, ...]]
     ) -> tuple[tuple[CueDef, ...], int] | None:
         defs = payloads[0]
-        stop = boundary_ok(text, start, end, fold_form(defs[0].form))
+        stop = boundary_ok(text, start, end, defs[0].key)
         return None if stop is None else (defs, stop)
 
     return accept
@@ -145,10 +148,14 @@ def assign(
     language: Language,
     mentions: list[Span],
     cues: list[Cue],
+    breaks: tuple[list[int], list[int]] | None = None,
 ) -> list[Modifiers]:
-    """The governing cues of each mention (same order as ``mentions``)."""
+    """The governing cues of each mention (same order as ``mentions``); ``breaks`` are the
+    sentence's clause separators when the caller has them already."""
+    if not cues or not mentions:
+        return [Modifiers() for _ in mentions]
     cues = [c for c in cues if not any(m.start <= c.start and c.end <= m.end for m in mentions)]
-    strong, soft = clause_breaks(text, sent_start, sent_end, language)
+    strong, soft = breaks or clause_breaks(text, sent_start, sent_end, language)
     terminations = [c for c in cues if c.defn.category == "termination"]
     active = [c for c in cues if c.defn.direction in ("forward", "backward", "both")]
     cue_starts = sorted({c.start for c in active})
@@ -198,6 +205,7 @@ def _scope(
     cue_starts: list[int],
 ) -> tuple[int, int]:
     lo, hi = cue.start, cue.end
+    open_at, close_at = _parentheses(text, cue.start, sent_start, sent_end)
     if cue.defn.direction in ("forward", "both"):
         hi = sent_end
         for b in strong:
@@ -223,7 +231,24 @@ def _scope(
                 lo = max(lo, t.end)
         if language in ("ja", "zh"):
             lo = _back_over_lists(text, cue.start, lo, soft, mentions, language, cue_starts)
+    if open_at >= 0:  # a cue inside "(…)" governs only the parenthesis: "(ソーセージ様)"
+        lo, hi = max(lo, open_at + 1), min(hi, close_at)
     return lo, hi
+
+
+def _parentheses(text: str, pos: int, start: int, end: int) -> tuple[int, int]:
+    """The innermost parenthesis around ``pos`` within the sentence, or (-1, -1)."""
+    depth = 0
+    for i in range(pos - 1, start - 1, -1):
+        ch = text[i]
+        if ch in ")）]":
+            depth += 1
+        elif ch in "(（[":
+            if depth == 0:
+                close = next((j for j in range(pos, end) if text[j] in ")）]"), end)
+                return i, close
+            depth -= 1
+    return -1, -1
 
 
 def _back_over_lists(

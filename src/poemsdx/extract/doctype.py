@@ -51,7 +51,7 @@ _RE_PATIENT = re.compile(
 )
 
 
-_SAMPLE = 60_000  # the character of a document shows in its first pages
+_SAMPLE = 20_000  # the character of a document shows in its first pages
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,7 @@ _UNIT = (
     r"|(?:万|千)/(?:[μµu]?[lLL]|mm3|mm\^3)"
     r"|/(?:[μµu]?[lL]|mm3|mm\^3|HPF|hpf|LPF|\{HPF\})"
     r"|[A-Za-zμµ°][A-Za-z0-9μµ°\[\]]*"
-    r"(?:/(?:\(?\d*\.?\d*[A-Za-zμµ°][A-Za-z0-9μµ°\[\]{}.]*\)?|\d+\s?h|{[^}]{1,12}}))*"
+    r"(?:/(?:\(?\d*\.?\d*[A-Za-zμµ°][A-Za-z0-9μµ°\[\]{}.]*\)?|\d+\s?h|{[^}]{1,12}}|分|小时|時間))*"
 )
 _RE_VALUE = re.compile(
     rf"(?<![A-Za-z0-9_.\-/^])(?P<cmp>[<>≤≥≦≧]=?\s?)?(?P<num>{NUM})(?![\d.,]\d)"
@@ -49,13 +49,15 @@ _RE_TYPING = re.compile(
     r"(?:\s?(?:型|type|-type))?"
     r"|(?P<l2>λ|κ|lambda|kappa)\s?(?:型|type|-type)?\s?(?P<h2>Ig[GAMDE])(?![0-9a-z])"
     r"|(?P<l3>λ|κ)\s?型"
+    r"|(?<=[(（])(?P<l4>λ|κ|lambda|kappa)(?=[)）])"
 )
 _LIGHT = {"λ": "lambda", "κ": "kappa"}
 _FILLER = re.compile(
-    r"(?:\s|[:：=]|\([^()]{1,40}\)|値|は|が|の|で|も|水平|为|是|达|约|level[s]?|value|of|was|were|is|are"
+    r"(?:\s|[:：=]|\([^()]{1,40}\)|値|は|が|の|で|も|水平|为|是|达|约|占|level[s]?|value|of|was|were|is|are"
     r"|count|concentration|titer|titre|at|reached|rose to|fell to|increased to|decreased to)*"
 )
 _MAX_UNIT = 24
+_UNIT_WORDS = (("分", "min"), ("小时", "h"), ("時間", "h"))  # mL/分/1.73m2
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,8 @@ def compile_labs(lexicons: tuple[Lexicon, ...]) -> LabRules:
 def ucum(unit_text: str) -> str | None:
     """The UCUM spelling of a unit as written, trimming stray trailing characters."""
     text = unit_text.strip()
+    for cjk, latin in _UNIT_WORDS:
+        text = text.replace(cjk, latin)
     for cut in range(0, 4):
         candidate = text[: len(text) - cut] if cut else text
         if not candidate or len(candidate) > _MAX_UNIT:
@@ -259,7 +263,7 @@ def find_typing(text: str, start: int, end: int) -> list[Typing]:
     out = []
     for m in _RE_TYPING.finditer(text, start, end):
         heavy = m.group("h") or m.group("h2")
-        light = m.group("l") or m.group("l2") or m.group("l3")
+        light = m.group("l") or m.group("l2") or m.group("l3") or m.group("l4")
         light = _LIGHT.get(light, light.lower()) if light else None
         out.append(Typing(m.start(), m.end(), heavy, light))
     return out

@@ -18,6 +18,7 @@ Language = Literal["en", "ja", "zh"]
 _RE_KANA = re.compile("[\u3041-\u3096\u30a1-\u30fa\u31f0-\u31ff\uff66-\uff9d]")
 _RE_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _RE_LATIN = re.compile("[A-Za-z]")
+_SAMPLE = 6000  # enough text to tell the document's language
 
 # Characters used in one system only (common in clinical text). Simplified Chinese:
 _ZH_ONLY = frozenset(
@@ -39,7 +40,8 @@ def detect(text: str, prior: Language | None = None) -> Language:
     """The language of ``text``; ``prior`` (the document's language) breaks ties."""
     if text.isascii():
         return "en" if _RE_LATIN.search(text) else (prior or "en")
-    kana, han, latin = script_counts(text)
+    kana = len(_RE_KANA.findall(text))
+    han = len(_RE_HAN.findall(text))
     if kana and kana * 20 >= han:
         return "ja"
     if han:
@@ -52,7 +54,7 @@ def detect(text: str, prior: Language | None = None) -> Language:
         if prior in ("ja", "zh"):
             return prior
         return "zh"
-    if latin:
+    if _RE_LATIN.search(text):
         return "en"
     return prior or "en"
 
@@ -60,9 +62,10 @@ def detect(text: str, prior: Language | None = None) -> Language:
 def document_language(text: str) -> Language:
     """The dominant language of a whole document (CJK wins over English when the CJK
     characters are a sizeable share: an English abstract in a Japanese report)."""
-    kana, han, latin = script_counts(text[:200000])
+    sample = text[:_SAMPLE]
+    kana, han, latin = script_counts(sample)
     if kana + han == 0:
         return "en"
     if (kana + han) * 4 < latin:
         return "en"
-    return detect(text[:200000])
+    return detect(sample)

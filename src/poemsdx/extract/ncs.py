@@ -96,7 +96,8 @@ def compile_ncs(lexicons: tuple[Lexicon, ...]) -> NcsRules:
         rf"(?P<cells>[ \t]*{cell}(?:[ \t]+{cell}){{0,4}})[ \t]*$",
         re.M | re.I,
     )
-    block = re.compile(_words(list(modalities)), re.I)
+    # a block header starts its line ("MNC Distal latency", "＜運動神経伝導検査＞")
+    block = re.compile(rf"^[ \t]*[<＜(（【■\[]?[ \t]*(?:{_words(list(modalities))})", re.I | re.M)
     column = re.compile(_words(list(columns)), re.I)
     return NcsRules(row, block, column, sides, nerves, modalities, columns, frozenset(absent))
 
@@ -107,13 +108,23 @@ def find_rows(rules: NcsRules, norm: Normalised, document_id: str) -> list[Nerve
     out: list[NerveConduction] = []
     if _RE_ROW_HINT.search(text) is None:
         return out  # no line ends in numbers: no table to read
-    blocks = [(m.start(), rules.modalities[m.group().lower()]) for m in rules.block.finditer(text)]
-    for m in rules.row.finditer(text):
+    rows = list(rules.row.finditer(text))
+    if not rows:
+        return out
+    region = max(0, rows[0].start() - 3000)
+    blocks = [
+        (m.start(), rules.modalities[m.group().lstrip(" \t<＜(（【■[").lower()])
+        for m in rules.block.finditer(text, region, rows[-1].start())
+    ]
+    orders: dict[int, tuple[str, ...]] = {}
+    for m in rows:
         header = [b for b in blocks if b[0] < m.start()]
         if not header:
             continue
         block_start, modality = header[-1]
-        order = _column_order(rules, text[block_start : m.start()])
+        if block_start not in orders:
+            orders[block_start] = _column_order(rules, text[block_start : m.start()])
+        order = orders[block_start]
         row = _row(rules, m, modality, order)
         if row is None:
             continue

@@ -48,7 +48,7 @@ _RE_CJK_SPACE = re.compile(f"(?<=[{_CJK}])[ \\t]+|[ \\t]+(?=[{_CJK}])")
 _RE_LINEBREAK = re.compile(r"[ \t]*\n(?:[ \t]*\n)*[ \t]*")
 _RE_IS_CJK = re.compile(f"[{_CJK}]")
 _RE_HIRAGANA = re.compile("[\u3041-\u3096]")
-_RE_UNIT_START = re.compile(r"(?:[munpfμk]?g|[mμud]?[lL]|I?U|%|/|mm|mEq|mmol)(?![A-Za-z]{3})")
+_RE_UNIT_START = re.compile(r"(?:[munpfμk]?g|[mμud]?[lL]|I?U|mm3?|mEq|mmol)(?![A-Za-z])|%|/")
 _SENTENCE_END = frozenset("。．.!?！？")
 _JOIN_AFTER = frozenset("/<>≤≥≦≧~〜(=+")
 _JOIN_BEFORE = frozenset(")~〜/")
@@ -162,7 +162,7 @@ def _lost_slash(text: str, pos: int) -> bool:
     if pos == 0:
         return False
     prev = _nfkc(text[pos - 1])
-    if not (prev.isascii() and prev.isalnum()) and prev not in "μµ":
+    if not (prev.isascii() and prev.isalnum()) and prev not in "μµ万千":
         return False
     j = pos + 1
     while j < len(text) and text[j] in " \t\r\n":
@@ -214,6 +214,8 @@ def _layout_edits(
             continue
         if prev_cjk or next_cjk or prev in _JOIN_AFTER or nxt in _JOIN_BEFORE:
             edits.append((start, end, ""))
+        elif _is_digit(prev) and _RE_UNIT_START.match(text, end):
+            edits.append((start, end, ""))  # "IgA 620\nmg/dl": a value and its unit
     edits.sort()
     merged: list[tuple[int, int, str]] = []
     for e in edits:

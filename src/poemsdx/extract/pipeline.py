@@ -155,6 +155,7 @@ class _Run:
             return Case(id=self.doc_id, documents=(doc,), notes=note)
         self._starts = [s.start for s in sentences]
         self._sentences = sentences
+        self._sections = sections
         self._distribute(reads)
         builder = Builder(self.kb, res, self.norm, self.doc_id)
         builder.add_rows(find_rows(res.ncs, self.norm, self.doc_id))
@@ -221,12 +222,15 @@ class _Run:
         self, start: int, end: int, payloads: list[tuple[Entry, ...]]
     ) -> tuple[tuple[Entry, ...], int] | None:
         """Every entry of the form that fits here (one per concept: 胸腹水 is two)."""
+        entries = payloads[0]
         sent = self._sentence_at(start)
-        lang = sent.language if sent else self.language
-        window = self.folded[sent.start : sent.end] if sent else ""
+        if len(entries) > 1:
+            lang = sent.language if sent else self.language
+            entries = tuple(sorted(entries, key=lambda e: e.language != lang))
+        window: str | None = None
         chosen: dict[str, Entry] = {}
         stop = end
-        for e in sorted(payloads[0], key=lambda e: e.language != lang):
+        for e in entries:
             if e.concept in chosen:
                 continue
             e_stop = boundary_ok(self.text, start, end, e.key)
@@ -234,11 +238,24 @@ class _Run:
                 continue
             if e.exact_case and not same_case(self.text[start:end], e.form):
                 continue
-            if e.requires and not any(w in window for w in e.requires):
-                continue
+            if e.requires:
+                if window is None:
+                    window = self._window(sent)
+                if not any(w in window for w in e.requires):
+                    continue
             chosen[e.concept] = e
             stop = max(stop, e_stop)
         return (tuple(chosen.values()), stop) if chosen else None
+
+    def _window(self, sent: Sentence | None) -> str:
+        """The folded sentence and its section header ("【骨髄】… 形質細胞 52.0％")."""
+        if sent is None:
+            return ""
+        window = self.folded[sent.start : sent.end]
+        header = self._sections[sent.section].header
+        if header is not None:
+            window += " " + self.folded[header[0] : header[1]]
+        return window
 
     def _accept_sign(
         self, start: int, end: int, payloads: list[tuple[Entry, ...]]
@@ -284,8 +301,9 @@ class _Run:
         values = [v for v in values if not any(m.start <= v.start < m.end for m in mentions)]
         values = [v for v in values if not any(t.start <= v.start < t.end for t in times)]
         spans = [Span(m.start, m.end) for m in mentions] + [Span(m.start, m.end) for m in signs]
-        mods = assign(text, sent.start, sent.end, sent.language, spans, read.cues)
-        _, soft = clause_breaks(text, sent.start, sent.end, sent.language)
+        breaks = clause_breaks(text, sent.start, sent.end, sent.language)
+        soft = breaks[1]
+        mods = assign(text, sent.start, sent.end, sent.language, spans, read.cues, breaks)
         measures = [
             i for i, m in enumerate(mentions) if res.kinds.get(m.entry.concept) == "measurement"
         ]

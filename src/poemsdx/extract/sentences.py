@@ -126,45 +126,34 @@ def _emit(
         out.append(Sentence(start, stop, section, detect(text[start:stop], prior)))
 
 
+_RE_BREAK = {
+    "ja": re.compile(r"[;；:：#]|[，、,]"),
+    "zh": re.compile(r"[;；:：#]|[，,]"),
+    "en": re.compile(r"[;；:：#]"),
+}
+
+
 def clause_breaks(
     text: str, start: int, end: int, language: Language
 ) -> tuple[list[int], list[int]]:
-    """Positions of strong (";", ":") and soft clause separators in ``text[start:end]``.
-    Soft ones are "，、," in Japanese, "，," in Chinese (its "、" joins list items) and
-    none in English."""
+    """Positions of strong (";", ":", "#") and soft clause separators in
+    ``text[start:end]``. Soft ones are "，、," in Japanese, "，," in Chinese (its "、" joins
+    list items) and none in English. A colon between digits (10:30) and a comma inside a
+    number (1,700) separate nothing."""
     strong: list[int] = []
     soft: list[int] = []
-    if language == "ja":
-        soft_chars = "，、,"
-    elif language == "zh":
-        soft_chars = "，,"
-    else:
-        soft_chars = ""
-    for i in range(start, end):
+    for m in _RE_BREAK[language].finditer(text, start, end):
+        i = m.start()
         ch = text[i]
-        if ch == "#":
+        between_digits = (
+            i > start and i + 1 < end and text[i - 1].isdigit() and text[i + 1].isdigit()
+        )
+        if ch in ":：," and between_digits:
+            continue
+        if ch in ";；:：#":
             strong.append(i)
-        elif ch in ";；:：":
-            if (
-                ch in ":："
-                and i + 1 < end
-                and text[i + 1].isdigit()
-                and i > start
-                and text[i - 1].isdigit()
-            ):
-                continue  # 10:30, 1:100
-            strong.append(i)
-        elif ch in soft_chars:
-            if (
-                ch == ","
-                and i > start
-                and text[i - 1].isdigit()
-                and i + 1 < end
-                and text[i + 1].isdigit()
-            ):
-                continue  # 1,700
+        else:
             soft.append(i)
-    strong.sort()
     return strong, soft
 
 

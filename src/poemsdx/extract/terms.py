@@ -121,6 +121,7 @@ class Automaton(Generic[P]):
         stop = len(folded) if end is None else end
         pos = start
         root = self._root
+        end_key = _END
         for m in self._starts.finditer(folded, start, stop):
             i = m.start()
             if i < pos:
@@ -128,8 +129,8 @@ class Automaton(Generic[P]):
             node = root[folded[i]]
             j = i + 1
             candidates: list[tuple[int, list[P]]] | None = None
-            if _END in node:
-                candidates = [(j, node[_END])]
+            if end_key in node:
+                candidates = [(j, node[end_key])]
             while j < stop:
                 nxt = node.get(folded[j])
                 if nxt is None:
@@ -139,10 +140,10 @@ class Automaton(Generic[P]):
                 if folded[j - 1] == " ":
                     while j < stop and folded[j] == " ":
                         j += 1
-                if _END in node:
+                if end_key in node:
                     if candidates is None:
                         candidates = []
-                    candidates.append((j, node[_END]))
+                    candidates.append((j, node[end_key]))
             if candidates is None:
                 continue
             for cand_end, payloads in reversed(candidates):

@@ -150,11 +150,13 @@ def find_times(
 ) -> tuple[list[TimeExpr], int | None]:
     """Time expressions in ``text[start:end]`` (non-overlapping, in order) and the year
     to carry on; ``treatments`` are the sentence's treatment mentions (start, end, concept)."""
-    work = list(text[start:end])
-    for s, e, _ in treatments:
-        for i in range(max(s, start), min(e, end)):
-            work[i - start] = _MARK
-    w = "".join(work)
+    w = text[start:end]
+    if treatments:
+        work = list(w)
+        for s, e, _ in treatments:
+            for i in range(max(s, start), min(e, end)):
+                work[i - start] = _MARK
+        w = "".join(work)
     low = w.lower()
     if len(low) == len(w):
         w = low  # the patterns are written in lower case

@@ -52,7 +52,7 @@ def to_proto(data: Json, source: str) -> Any:
     msg = Phenopacket()
     try:
         json_format.ParseDict(data, msg)
-    except json_format.ParseError as exc:
+    except (json_format.ParseError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"not a valid Phenopacket v2: {exc}", Location(source)) from exc
     return msg
 
@@ -148,7 +148,10 @@ def read_time_element(te: Json | None, where: Location, notes: list[str]) -> Whe
     if "timestamp" in te:
         return When(date=_day(str(te["timestamp"])).isoformat())
     if "interval" in te:
-        start, end = _day(str(te["interval"]["start"])), _day(str(te["interval"]["end"]))
+        interval = te["interval"]
+        if not interval.get("start") or not interval.get("end"):
+            raise InputError("a time interval needs a start and an end", where)
+        start, end = _day(str(interval["start"])), _day(str(interval["end"]))
         if start.day == 1 and (end + timedelta(days=1)).day == 1:
             if start.month == 1 and end.month == 12 and start.year == end.year:
                 return When(date=f"{start.year:04d}")

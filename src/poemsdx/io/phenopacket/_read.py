@@ -43,7 +43,7 @@ from ..interop import (
     specimen_from_text,
     typing_from_text,
 )
-from ._common import LOCAL, Json, read_description, read_time_element, to_proto
+from ._common import LOCAL, Json, read_description, read_time_element, to_json_dict, to_proto
 from ._validate import validate_phenopacket
 from ._write import NCS_FIELDS, NCS_LIMITS, NCS_UNITS
 
@@ -544,7 +544,9 @@ def read_phenopacket(data: Any, kb: Knowledge, source: str) -> tuple[Case, Impor
         raise InputError(
             f"a Phenopacket is a JSON object, not {type(data).__name__}", Location(source)
         )
-    to_proto(data, source)
+    # Read the schema's own rendering of the packet: nulls, wrong shapes and missing
+    # scalars are settled by the parser, and list positions (JSON paths) are unchanged.
+    data = to_json_dict(to_proto(data, source))
     problems = validate_phenopacket(data, source)
     if problems:
         raise problems[0]
