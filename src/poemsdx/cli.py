@@ -224,6 +224,34 @@ def lint(
     typer.echo("knowledge base is clean")
 
 
+@app.command()
+def serve(
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Address to listen on. Loopback needs no login; any other address needs API "
+            "tokens (POEMSDX_API_TOKENS_FILE)."
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Registry database URL (default: POEMSDX_DATABASE_URL or the per-user SQLite "
+            "file).",
+        ),
+    ] = None,
+) -> None:
+    """Serve the web pages, the REST API (/api/v1) and the case registry."""
+    try:
+        from .web.app import serve as run
+        from .web.settings import WebSettings
+    except ModuleNotFoundError as exc:
+        _fail(f"serve needs the web extra ({exc.name} missing): pip install 'poemsdx[web]'")
+    run(WebSettings.from_env(host=host, port=port, database_url=db))
+
+
 @criteria_app.command("list")
 def criteria_list(
     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",

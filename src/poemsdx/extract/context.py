@@ -224,8 +224,8 @@ def _scope(
     if cue.defn.direction in ("backward", "both"):
         lo = sent_start
         for b in strong:
-            if b < cue.start:
-                lo = max(lo, b + 1)
+            if b < cue.start and not (text[b] in ":：" and not text[b + 1 : cue.start].strip()):
+                lo = max(lo, b + 1)  # but "Edema: none", "浮腫：なし" label their own line
         for t in terminations:
             if t.end <= cue.start:
                 lo = max(lo, t.end)

@@ -179,5 +179,11 @@ def boundary_ok(text: str, start: int, end: int, form_key: str) -> int | None:
 
 
 def same_case(text: str, form: str) -> bool:
-    """Letters of ``text`` equal those of ``form`` exactly (separators ignored)."""
-    return [c for c in text if c.isalnum()] == [c for c in form if c.isalnum()]
+    """Whether ``text`` keeps the case that makes ``form`` an abbreviation: a short form
+    must match exactly ("Ca" is not "CA"); in a longer one the capitals must be capitals,
+    the rest may start a sentence ("Anti-MAG antibodies" is "anti-MAG antibodies")."""
+    a = [c for c in text if c.isalnum()]
+    b = [c for c in form if c.isalnum()]
+    if len(b) <= 3 or len(a) != len(b):
+        return a == b
+    return all(x == y or (y.islower() and x.lower() == y) for x, y in zip(a, b, strict=True))

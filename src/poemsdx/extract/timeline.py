@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 from .lexicon import Lexicon
@@ -88,7 +89,7 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
     seasons = rf"(?P<part>{a['early']}|{a['middle']}|{a['late']})"
     day_en = r"(?:st|nd|rd|th)?"
     sources = {
-        "iso": rf"(?<!\d){y4}[-/.](?P<m>\d{{1,2}})(?:[-/.](?P<d>\d{{1,2}}))?(?![\d.])",
+        "iso": rf"(?<!\d){y4}[-/.](?P<m>\d{{1,2}})(?:[-/.](?P<d>\d{{1,2}}))?(?!\d|\.\d)",
         "cjk_date": rf"(?:{y4}\s?年\s?)?(?<![\d.カヵかヶケ个個])(?P<m>1[0-2]|0?[1-9])\s?月"
         rf"(?:\s?(?P<d>[1-3]?\d)\s?日)?{part}",
         "cjk_year": rf"{y4}\s?年(?!\s?\d{{1,2}}\s?月)(?!\s?(?:前|后|後))",
@@ -224,7 +225,7 @@ def _build(
             return TimeExpr(s, e, date=f"{y:04d}")
         if not 1 <= month <= 12:
             return None
-        if day and 1 <= int(day) <= 28:
+        if day and _valid_day(y, month, int(day)):
             return TimeExpr(s, e, date=f"{y:04d}-{month:02d}-{int(day):02d}")
         return TimeExpr(s, e, date=f"{y:04d}-{month:02d}")
     anchor = _anchor(rules, g.get("ev"), m, s, treatments)
@@ -247,6 +248,14 @@ def _build(
     if relation in rules.after:
         return TimeExpr(s, e, anchor=anchor, phase="after_treatment")
     return TimeExpr(s, e, anchor=anchor)
+
+
+def _valid_day(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def _month(rules: TimeRules, g: dict[str, str | None]) -> int | None:

@@ -37,7 +37,7 @@ from .schemas import (
     TimelineOut,
     Verdict,
 )
-from .service import Saved, Service
+from .service import Saved, Service, case_dict
 
 __all__ = ["API_PREFIX", "router"]
 
@@ -101,10 +101,14 @@ def _check_options(svc: Service, criteria: Sequence[str] | None, params: Mapping
 
 def _read(svc: Service, body: EvaluateRequest | CaseRequest) -> tuple[Case, list[str]]:
     if body.text is not None:
-        return svc.case_from_text(body.text, body.language), []
-    assert body.case is not None
-    lenient = isinstance(body, EvaluateRequest) and body.lenient
-    return svc.case_from_object(body.case, lenient=lenient)
+        case, notes = svc.case_from_text(body.text, body.language), []
+    else:
+        assert body.case is not None
+        lenient = isinstance(body, EvaluateRequest) and body.lenient
+        case, notes = svc.case_from_object(body.case, lenient=lenient)
+    if isinstance(body, CaseRequest) and body.title and body.title.strip():
+        case = case.model_copy(update={"title": body.title.strip()})
+    return case, notes
 
 
 def _verdicts(result: Mapping[str, Any]) -> list[Verdict]:
@@ -151,7 +155,7 @@ async def evaluate(body: EvaluateRequest, request: Request) -> Response:
 def extract(body: ExtractRequest, request: Request) -> Response:
     """Read a text into a case; every observation carries its evidence span."""
     case = _service(request).case_from_text(body.text, body.language, body.document_id)
-    data = case.model_dump(mode="json", exclude_defaults=True)
+    data = case_dict(case)
     return Response(json.dumps(data, ensure_ascii=False).encode(), media_type=JSON)
 
 
@@ -207,7 +211,7 @@ def get_case(
             )
             for v in versions
         ],
-        case=case.model_dump(mode="json", exclude_defaults=True),
+        case=case_dict(case),
     )
 
 

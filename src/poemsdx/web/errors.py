@@ -19,18 +19,16 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import InputError, KnowledgeError, NotFoundError, PoemsdxError, RegistryError
 
 __all__ = [
     "ApiError",
-    "LoginRequired",
     "Problem",
     "error_body",
     "error_response",
@@ -74,14 +72,6 @@ class ApiError(StarletteHTTPException):
         self.where = where
 
 
-class LoginRequired(Exception):
-    """A page needs a session: answered with a redirect to the login form."""
-
-    def __init__(self, next_path: str) -> None:
-        super().__init__("login required")
-        self.next_path = next_path
-
-
 @dataclass(frozen=True, slots=True)
 class Problem:
     status: int
@@ -116,15 +106,18 @@ def json_path(loc: tuple[Any, ...] | list[Any]) -> str | None:
 
 def _validation(exc: RequestValidationError) -> Problem:
     errors = exc.errors()
-    err = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+    err: dict[str, Any] = dict(errors[0]) if errors else {"loc": (), "msg": "invalid request"}
     loc = tuple(err.get("loc", ()))
     if err.get("type") == "json_invalid":
         pos = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else 0
         doc = exc.body if isinstance(exc.body, str) else ""
         line = doc.count("\n", 0, pos) + 1
         col = pos - (doc.rfind("\n", 0, pos) + 1) + 1
-        why = str(err.get("ctx", {}).get("error", "not valid JSON"))
-        return Problem(400, "malformed_json", f"the body is not valid JSON: {why}", f"body:{line}:{col}")
+        ctx = err.get("ctx")
+        why = str(ctx.get("error", "not valid JSON")) if isinstance(ctx, dict) else "not valid JSON"
+        return Problem(
+            400, "malformed_json", f"the body is not valid JSON: {why}", f"body:{line}:{col}"
+        )
     msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
     return Problem(422, "invalid_input", msg + more, json_path(loc))
@@ -132,8 +125,8 @@ def _validation(exc: RequestValidationError) -> Problem:
 
 def _poemsdx(exc: PoemsdxError) -> Problem:
     where = None
-    if exc.location is not None:
-        where = exc.location.path or str(exc.location) or None
+    if exc.location is not None:  # a request part is a path; an uploaded file file:line:col
+        where = (str(exc.location) if exc.location.file else exc.location.path) or None
     if isinstance(exc, NotFoundError):
         return Problem(404, "not_found", exc.message, where)
     if isinstance(exc, InputError):
@@ -170,17 +163,19 @@ PageRenderer = Callable[[Request, Problem], Awaitable[Response]]
 
 async def handle_exception(request: Request, exc: Exception) -> Response:
     """Turn any exception of a request into the response the client gets."""
-    if isinstance(exc, LoginRequired):
-        return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
     problem = problem_of(exc)
     if problem.status >= 500:
-        log.error("error route=%s type=%s status=%d", _route(request), type(exc).__name__, problem.status)
+        log.error(
+            "error route=%s type=%s status=%d", _route(request), type(exc).__name__, problem.status
+        )
     render: PageRenderer | None = getattr(request.app.state, "render_error", None)
     if render is not None and wants_page(request):
         response = await render(request, problem)
         response.status_code = problem.status
         return response
-    return error_response(problem.status, problem.code, problem.message, problem.where, problem.headers)
+    return error_response(
+        problem.status, problem.code, problem.message, problem.where, problem.headers
+    )
 
 
 def wants_page(request: Request) -> bool:
@@ -195,5 +190,5 @@ def install_error_handler(app: FastAPI) -> None:
     """Route every handled exception type to ``handle_exception``; unexpected exceptions
     reach it through ``middleware.SecurityMiddleware`` (Starlette's server-error layer
     would otherwise re-raise them to the server, which logs the message)."""
-    for cls in (StarletteHTTPException, RequestValidationError, PoemsdxError, LoginRequired):
-        app.add_exception_handler(cls, handle_exception)  # type: ignore[arg-type]
+    for cls in (StarletteHTTPException, RequestValidationError, PoemsdxError):
+        app.add_exception_handler(cls, handle_exception)

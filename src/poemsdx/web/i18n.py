@@ -88,8 +88,8 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "nav.logout": "ログアウト",
         "index.title": "症例を評価する",
         "index.paste": "診療記録または症例報告を貼り付けてください（英語・日本語・中国語）",
-        "index.upload": "…またはファイルをアップロード：記録（.txt, .md）、症例ファイル（.json, .yaml）、"
-        "FHIR R4 Bundle、Phenopacket v2（.json）",
+        "index.upload": "…またはファイルをアップロード：記録（.txt, .md）、"
+        "症例ファイル（.json, .yaml）、FHIR R4 Bundle、Phenopacket v2（.json）",
         "index.text_language": "テキストの言語",
         "index.detect": "自動判定",
         "index.submit": "評価する",
@@ -116,7 +116,8 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "case.version": "第 {v} 版",
         "case.evaluated_now": "知識ベース {k} で今回評価しました。",
         "case.timeline": "経過",
-        "case.no_cjk_font": "CJK フォントがないため、図の日本語・中国語が表示されない場合があります。",
+        "case.no_cjk_font": "CJK フォントがないため、図の日本語・中国語が"
+        "表示されない場合があります。",
         "case.response": "治療効果",
         "case.no_response": "判定できる経過がまだありません。",
         "case.baseline_rule": "基準値",

@@ -136,7 +136,9 @@ class SecurityMiddleware:
         if method not in _SAFE_METHODS and not path.startswith("/cds"):
             origin = headers.get("origin")
             cross = headers.get("sec-fetch-site") == "cross-site"
-            if cross or (origin and urlsplit(origin).netloc.lower() != headers.get("host", "").lower()):
+            if cross or (
+                origin and urlsplit(origin).netloc.lower() != headers.get("host", "").lower()
+            ):
                 return error_response(403, "cross_site", "requests from other sites are refused")
         denied = self._authenticate(scope, headers)
         if denied is not None:
@@ -170,7 +172,14 @@ class SecurityMiddleware:
             name = self.signer.read_session(Request(scope).cookies.get(SESSION_COOKIE))
             if name is None:
                 if scope.get("method") in _SAFE_METHODS:
-                    target = quote(path + ("?" + scope["query_string"].decode("latin-1") if scope.get("query_string") else ""))
+                    target = quote(
+                        path
+                        + (
+                            "?" + scope["query_string"].decode("latin-1")
+                            if scope.get("query_string")
+                            else ""
+                        )
+                    )
                     return RedirectResponse(f"/login?next={target}", status_code=303)
                 return error_response(401, "unauthorized", "log in first")
         state["actor"] = name
@@ -188,4 +197,3 @@ class SecurityMiddleware:
             (time.perf_counter() - started) * 1000,
             shown,
         )
-

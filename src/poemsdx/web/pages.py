@@ -8,13 +8,13 @@ users. The interface language is chosen by ``?lang=``, else the ``poemsdx_lang``
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from starlette.datastructures import FormData
 
 from .. import __version__
 from ..knowledge.registry import Knowledge
@@ -24,12 +24,18 @@ from .i18n import LANGUAGE_NAMES, ui
 from .security import Signer, csrf_token, new_token, verify_csrf
 from .settings import WebSettings
 
-__all__ = ["CSRF_COOKIE", "LANG_COOKIE", "Pages"]
+__all__ = ["CSRF_COOKIE", "LANG_COOKIE", "Pages", "Upload"]
 
 LANG_COOKIE = "poemsdx_lang"
 CSRF_COOKIE = "poemsdx_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    filename: str
+    data: bytes
 
 
 @cache
@@ -69,19 +75,23 @@ class Pages:
             nonce = new_token()
         assert nonce is not None
         path = request.url.path
-        page = _environment().get_template(name).render(
-            lang=lang,
-            ui=partial(ui, lang),
-            t=Locale(lang),
-            label=partial(_label, lang),
-            csrf=csrf_token(self.signer, nonce),
-            languages=LANGUAGE_NAMES,
-            login=self.settings.login_required,
-            actor=getattr(request.state, "actor", "local"),
-            here=path + (f"?{request.url.query}" if request.url.query else ""),
-            version=__version__,
-            knowledge=self.kb.version,
-            **context,
+        page = (
+            _environment()
+            .get_template(name)
+            .render(
+                lang=lang,
+                ui=partial(ui, lang),
+                t=Locale(lang),
+                label=partial(_label, lang),
+                csrf=csrf_token(self.signer, nonce),
+                languages=LANGUAGE_NAMES,
+                login=self.settings.login_required,
+                actor=getattr(request.state, "actor", "local"),
+                here=path + (f"?{request.url.query}" if request.url.query else ""),
+                version=__version__,
+                knowledge=self.kb.version,
+                **context,
+            )
         )
         response = HTMLResponse(page, status)
         if fresh:
@@ -99,11 +109,19 @@ class Pages:
             secure=self.settings.cookies_secure,
         )
 
-    async def form(self, request: Request) -> FormData:
-        """The posted form, once its CSRF token matches the cookie (else 403)."""
+    async def form(self, request: Request) -> dict[str, str | Upload]:
+        """The posted form, once its CSRF token matches the cookie (else 403). Uploaded
+        files are read into memory (the body limit bounds them) and their spooled temporary
+        files closed at once."""
         limit = self.settings.max_body_bytes
-        form = await request.form(max_files=1, max_fields=50, max_part_size=limit)
-        submitted = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)
+        fields: dict[str, str | Upload] = {}
+        async with request.form(max_files=1, max_fields=50, max_part_size=limit) as form:
+            for key, value in form.multi_items():
+                if isinstance(value, str):
+                    fields.setdefault(key, value)
+                elif value.filename:
+                    fields.setdefault(key, Upload(value.filename, await value.read()))
+        submitted = fields.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)
         token = submitted if isinstance(submitted, str) else None
         if not verify_csrf(self.signer, request.cookies.get(CSRF_COOKIE), token):
             raise ApiError(
@@ -112,7 +130,7 @@ class Pages:
                 "this form is out of date or did not come from this site; reload the page "
                 "and submit it again",
             )
-        return form
+        return fields
 
     async def render_error(self, request: Request, problem: Problem) -> Response:
         return self.render(request, "error.html", problem.status, problem=problem)

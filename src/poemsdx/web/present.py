@@ -96,8 +96,8 @@ def report_html(evaluation: Evaluation, kb: Knowledge, lang: str) -> str:
 
 def pdf_bytes(html: str) -> bytes:
     """The HTML report as PDF; WeasyPrint may load nothing but ``data:`` URLs."""
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
+    from weasyprint import HTML  # type: ignore[import-untyped]
+    from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]
 
     fetcher = URLFetcher(allowed_protocols=["data"])
     data: bytes = HTML(string=html, url_fetcher=fetcher).write_pdf()

@@ -12,8 +12,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "AssessmentOut",
     "AssessmentRequest",
-    "AssessmentSummary",
     "CaseList",
     "CaseOut",
     "CaseRequest",
@@ -70,6 +70,7 @@ class ExtractRequest(_Strict):
 
 
 class CaseRequest(_Input):
+    title: str | None = Field(None, max_length=200, description="Replaces the case's title.")
     evaluate: bool = Field(True, description="Evaluate the stored version and keep the result.")
 
 

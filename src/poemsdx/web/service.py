@@ -24,7 +24,7 @@ from ..knowledge.registry import Knowledge
 from ..model import Case
 from ..registry import Registry
 
-__all__ = ["LruCache", "Saved", "Service", "sniff"]
+__all__ = ["LruCache", "Saved", "Service", "case_dict", "observation_from_form", "sniff"]
 
 T = TypeVar("T")
 TEXT_SUFFIXES = (".txt", ".text", ".md")
@@ -62,6 +62,12 @@ class LruCache(Generic[T]):
                 _, (_, w) = self._items.popitem(last=False)
                 self._used -= w
         return value
+
+
+def case_dict(case: Case) -> dict[str, Any]:
+    """A case as JSON that loads back as the same case. (``exclude_defaults`` would drop
+    each observation's ``kind``, the tag its type is read by.)"""
+    return case.model_dump(mode="json", exclude_none=True)
 
 
 def sniff(data: Mapping[str, Any]) -> str:
@@ -210,7 +216,7 @@ class Service:
             raise InputError("no observations to add", Location(path="body.observations"))
         current = self.registry.get_case(case_id)
         n = len(current.observations)
-        data = current.model_dump(mode="json", exclude_defaults=True)
+        data = case_dict(current)
         data["observations"] = [*data.get("observations", []), *observations]
         try:
             candidate = parse_case(json.dumps(data), self.kb, filename="body", fmt="json")

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from ..errors import InputError
 from ..model import Case
@@ -24,10 +22,10 @@ from ..response import assess_response
 from .errors import ApiError
 from .i18n import LANGUAGE_NAMES
 from .middleware import SESSION_COOKIE
-from .pages import LANG_COOKIE, Pages
+from .pages import LANG_COOKIE, Pages, Upload
 from .present import EvidenceLinks, inline_svg, pdf_bytes, report_html, sources
 from .security import verify_token
-from .service import Service, observation_from_form
+from .service import Service, case_dict, observation_from_form
 
 __all__ = ["router"]
 
@@ -87,13 +85,12 @@ async def evaluate_page(request: Request) -> Response:
     if language not in (None, "en", "ja", "zh"):
         raise InputError(f"unknown text language '{language}'")
     notes: list[str] = []
-    if isinstance(upload, UploadFile) and upload.filename:
-        data = await upload.read()
-        case, notes = await run_in_threadpool(svc.case_from_upload, upload.filename, data)
+    if isinstance(upload, Upload):
+        case, notes = await run_in_threadpool(svc.case_from_upload, upload.filename, upload.data)
     else:
         case = await run_in_threadpool(svc.case_from_text, text, language)
     context = await run_in_threadpool(_result_context, svc, case, pages.lang(request), notes)
-    case_json = case.model_dump_json(exclude_defaults=True)
+    case_json = json.dumps(case_dict(case), ensure_ascii=False)
     return pages.render(request, "result.html", case_json=case_json, **context)
 
 
@@ -106,7 +103,8 @@ def _posted_case(svc: Service, form: Any) -> Case:
     if not isinstance(data, dict):
         raise InputError("the posted case is not a case object")
     case, _ = svc.case_from_object(data, where="form.case_json")
-    return case
+    title = _text(form, "title").strip()[:200]
+    return case.model_copy(update={"title": title}) if title else case
 
 
 @router.post("/cases")
@@ -151,7 +149,8 @@ async def download_unsaved(request: Request) -> Response:
     fmt = _fmt(_text(form, "format"))
     case = await run_in_threadpool(_posted_case, svc, form)
     lang = pages.lang(request)
-    html = await run_in_threadpool(report_html, svc.evaluate(case), svc.kb, lang)
+    ev = await run_in_threadpool(svc.evaluate, case)
+    html = await run_in_threadpool(report_html, ev, svc.kb, lang)
     return await run_in_threadpool(_download, html, fmt, f"{case.id}-{lang}")
 
 
@@ -161,7 +160,8 @@ async def download_saved(case_id: str, fmt: str, request: Request) -> Response:
     _fmt(fmt)
     case = await run_in_threadpool(svc.registry.get_case, case_id)
     lang = pages.lang(request)
-    html = await run_in_threadpool(report_html, svc.evaluate(case), svc.kb, lang)
+    ev = await run_in_threadpool(svc.evaluate, case)
+    html = await run_in_threadpool(report_html, ev, svc.kb, lang)
     await run_in_threadpool(svc.registry.record_export, case_id, _actor(request), fmt=fmt)
     return await run_in_threadpool(_download, html, fmt, f"{case_id}-{lang}")
 
@@ -256,6 +256,8 @@ def set_language(request: Request, set: str = "en", next: str = "/") -> Response
 
 @router.get("/login")
 def login_form(request: Request, next: str = "/") -> Response:
+    if not _pages(request).settings.login_required:
+        return RedirectResponse(_local(next), status_code=303)
     return _pages(request).render(request, "login.html", next=_local(next), failed=False)
 
 
@@ -280,7 +282,3 @@ async def logout(request: Request) -> Response:
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
-
-
-def login_redirect(path: str) -> str:
-    return f"/login?next={quote(path)}"

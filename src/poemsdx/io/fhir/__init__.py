@@ -23,7 +23,7 @@ from ...errors import InputError, Location
 from ...knowledge.registry import Knowledge
 from ...model import Case
 from ..interop import ImportReport
-from ._read import Reader, bundle_resources, validate_resource, validate_structure
+from ._read import Reader, bundle_resources, validate_resource, validate_structure, without_nulls
 from ._write import export_fhir, verdict_text
 
 __all__ = [
@@ -75,7 +75,7 @@ def case_from_resources(
         validate_resource(res, source, path)
     report = ImportReport(source)
     reader = Reader(kb, report, source=source, reference_date=reference_date)
-    return reader.read(list(resources)), report
+    return reader.read([(path, without_nulls(res)) for path, res in resources]), report
 
 
 def load_fhir(path: str | Path, kb: Knowledge, *, reference_date: date | None = None) -> Case:

@@ -442,6 +442,16 @@ _HANDLERS = {
 }
 
 
+def without_nulls(value: Any) -> Any:
+    """The JSON with every ``null`` member removed (FHIR JSON has no nulls; the models
+    accept them as absent, so the reader does too)."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
+
+
 def bundle_resources(data: Json) -> list[tuple[str, Json]]:
     """(JSON path, resource) of every entry; the fullUrl is kept for references."""
     out: list[tuple[str, Json]] = []
@@ -449,7 +459,7 @@ def bundle_resources(data: Json) -> list[tuple[str, Json]]:
         res = entry.get("resource")
         if not isinstance(res, dict):
             continue
-        res = dict(res)
+        res = without_nulls(res)
         if entry.get("fullUrl"):
             res["_fullUrl"] = entry["fullUrl"]
         out.append((json_path("entry", i, "resource"), res))

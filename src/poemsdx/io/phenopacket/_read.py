@@ -478,15 +478,22 @@ class Reader:
         if not doc_id:
             raise _Skip(path, "file references are not read (no text in a Phenopacket)")
         uri = str(f.get("uri", ""))
-        self.documents.append(
-            Document(
-                id=str(doc_id),
-                kind=attrs.get("kind", "patient_record"),
-                language=attrs.get("language"),
-                title=attrs.get("title"),
-                source=None if uri.startswith("urn:poemsdx:document:") else uri,
+        try:
+            doc = Document.model_validate(
+                {
+                    "id": str(doc_id),
+                    "kind": attrs.get("kind", "patient_record"),
+                    "language": attrs.get("language"),
+                    "title": attrs.get("title"),
+                    "source": None if uri.startswith("urn:poemsdx:document:") else uri,
+                }
             )
-        )
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise _Skip(
+                json_path(path, "fileAttributes"), f"{err['loc'][0]}: {err['msg']}"
+            ) from exc
+        self.documents.append(doc)
 
     def _place_ages(self) -> None:
         """Times given as ages: without a birth date they cannot be placed on a calendar,
