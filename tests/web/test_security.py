@@ -246,7 +246,7 @@ def test_security_headers_on_every_response(web: Web, path: str) -> None:
     assert "frame-ancestors 'none'" in h["content-security-policy"]
     assert "'unsafe-eval'" not in h["content-security-policy"]
     assert h["x-content-type-options"] == "nosniff"
-    assert h["referrer-policy"] == "no-referrer"
+    assert h["referrer-policy"] == "same-origin"
     assert h["x-frame-options"] == "DENY"
     if not path.startswith("/static/"):
         assert h["cache-control"] == "no-store"

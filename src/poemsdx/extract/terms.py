@@ -1,8 +1,7 @@
-"""Longest-first dictionary matching with a character trie, built once per lexicon set.
+"""Longest-first dictionary matching with an Aho–Corasick automaton, built once per lexicon set.
 
-Thousands of surface forms in three languages are matched in one left-to-right pass:
-at each position where some form can start, the trie is walked as far as the text
-allows, and the longest candidate that passes the caller's check wins (leftmost-longest,
+Thousands of surface forms in three languages are matched in one left-to-right pass,
+and the longest candidate that passes the caller's check wins (leftmost-longest,
 non-overlapping). A loop of one regular expression per term would cost a pass per term.
 
 Matching is on a *folded* copy of the text, of the same length so positions agree:
@@ -16,9 +15,12 @@ at word boundaries (an English plural "s"/"es" is allowed); forms that are abbre
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+
+import ahocorasick
 
 P = TypeVar("P")
 
@@ -83,27 +85,29 @@ _END = ""
 
 
 class Automaton(Generic[P]):
-    """A trie over folded forms; each form carries payloads (several forms may share one
-    key, e.g. the same word in two languages)."""
+    """Aho–Corasick over folded forms; each form carries payloads (several forms may share
+    one key, e.g. the same word in two languages).
+
+    The C automaton (pyahocorasick) finds every occurrence in one pass; choosing the
+    leftmost-longest candidate that the caller accepts is done here, over those few
+    occurrences only. Runs of spaces in the text are collapsed (with an offset map) so that
+    a space in a form matches any run of spaces.
+    """
 
     def __init__(self, items: Iterable[tuple[str, P]]) -> None:
-        self._root: dict[str, Any] = {}
-        first: set[str] = set()
-        size = 0
+        grouped: dict[str, list[P]] = {}
         for form, payload in items:
             key = fold_form(form)
-            if not key:
-                continue
-            node: dict[str, Any] = self._root
-            for ch in key:
-                node = node.setdefault(ch, {})
-            ends: list[P] = node.setdefault(_END, [])
-            ends.append(payload)
-            first.add(key[0])
-            size += 1
-        self.size = size
-        chars = "".join(sorted(first))
-        self._starts = re.compile("[" + re.escape(chars) + "]") if chars else None
+            if key:
+                grouped.setdefault(key, []).append(payload)
+        self.size = sum(len(v) for v in grouped.values())
+        self._ac: Any = None
+        if grouped:
+            ac = ahocorasick.Automaton()
+            for key, payloads in grouped.items():
+                ac.add_word(key, (len(key), payloads))
+            ac.make_automaton()
+            self._ac = ac
 
     def scan(
         self,
@@ -116,43 +120,51 @@ class Automaton(Generic[P]):
         payloads)`` returns the payload to keep and the match's end (a plural may extend
         it), or None to reject the candidate."""
         out: list[Match[P]] = []
-        if self._starts is None:
+        if self._ac is None:
             return out
         stop = len(folded) if end is None else end
+        squeezed, index = _squeeze(folded)
+        s_start = bisect_left(index, start)
+        s_stop = bisect_left(index, stop)
+        by_start: dict[int, list[tuple[int, list[P]]]] = {}
+        for last, (length, payloads) in self._ac.iter(squeezed, s_start, s_stop):
+            first = last - length + 1
+            i, j = index[first], index[last] + 1
+            by_start.setdefault(i, []).append((j, payloads))
         pos = start
-        root = self._root
-        end_key = _END
-        for m in self._starts.finditer(folded, start, stop):
-            i = m.start()
+        for i in sorted(by_start):
             if i < pos:
                 continue
-            node = root[folded[i]]
-            j = i + 1
-            candidates: list[tuple[int, list[P]]] | None = None
-            if end_key in node:
-                candidates = [(j, node[end_key])]
-            while j < stop:
-                nxt = node.get(folded[j])
-                if nxt is None:
-                    break
-                node = nxt
-                j += 1
-                if folded[j - 1] == " ":
-                    while j < stop and folded[j] == " ":
-                        j += 1
-                if end_key in node:
-                    if candidates is None:
-                        candidates = []
-                    candidates.append((j, node[end_key]))
-            if candidates is None:
-                continue
-            for cand_end, payloads in reversed(candidates):
+            for cand_end, payloads in sorted(by_start[i], key=lambda c: -c[0]):
                 picked = accept(i, cand_end, payloads)
                 if picked is not None:
                     out.append(Match(i, picked[1], picked[0]))
                     pos = picked[1]
                     break
         return out
+
+
+_SQUEEZED: list[tuple[str, str, list[int]]] = []
+
+
+def _squeeze(folded: str) -> tuple[str, list[int]]:
+    """``folded`` with runs of spaces made single, and each kept char's original index.
+
+    Every automaton scans the same folded document many times (once per sentence), so the
+    last result is kept, shared by all automata.
+    """
+    if _SQUEEZED and _SQUEEZED[0][0] is folded:
+        return _SQUEEZED[0][1], _SQUEEZED[0][2]
+    index: list[int] = []
+    last = 0
+    for m in _RE_SPACES.finditer(folded):
+        a, b = m.span()
+        index.extend(range(last, a + 1))  # keep the first space of the run
+        last = b
+    index.extend(range(last, len(folded) + 1))
+    squeezed = _RE_SPACES.sub(" ", folded)
+    _SQUEEZED[:] = [(folded, squeezed, index)]
+    return squeezed, index
 
 
 def boundary_ok(text: str, start: int, end: int, form_key: str) -> int | None:

@@ -52,7 +52,7 @@ def security_headers(path: str) -> dict[str, str]:
     headers = {
         "content-security-policy": CSP,
         "x-content-type-options": "nosniff",
-        "referrer-policy": "no-referrer",
+        "referrer-policy": "same-origin",  # no-referrer would make Chrome send Origin: null
         "x-frame-options": "DENY",
         "cross-origin-opener-policy": "same-origin",
         "permissions-policy": "camera=(), microphone=(), geolocation=()",
