@@ -149,12 +149,12 @@ def test_paste_evaluate_highlight_save_follow_up(
 
             page.goto(f"{server}/cases")
             page.fill("input[name=q]", "browser test")
-            page.wait_for_function(
-                "document.querySelectorAll('#case-rows a').length === 1"
-                " && document.querySelector('#case-rows').textContent.includes('browser test')"
-            )
+            rows = page.locator("#case-rows a")
+            # assertions, not wait_for_function: the page's CSP rightly forbids eval
+            sync_api.expect(rows).to_have_count(1)
+            sync_api.expect(page.locator("#case-rows")).to_contain_text("browser test")
             page.fill("input[name=q]", "no such case at all")
-            page.wait_for_function("document.querySelectorAll('#case-rows a').length === 0")
+            sync_api.expect(rows).to_have_count(0)
         finally:
             context.close()
     assert problems == [], f"browser console errors: {problems}"

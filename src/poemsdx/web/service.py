@@ -132,6 +132,10 @@ class Service:
 
         if not text.strip():
             raise InputError("the text is empty", Location(path="body.text"))
+        # Browsers send a textarea's line breaks as CRLF; the extractor reads LF text (with
+        # CRLF the seed report loses its AIP verdict), and evidence offsets then refer to
+        # the text as stored.
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
         return extract_text(text, self.kb, document_id=document_id, language=language)
 
     def case_from_upload(self, filename: str, data: bytes) -> tuple[Case, list[str]]:
