@@ -12,8 +12,10 @@ EXAMPLE := examples/seed-poems-igg4-aip.yaml
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# System packages: a CJK font so plots and PDFs can show Japanese and Chinese text.
-# Installed only when none is found and we are root with apt-get; otherwise a hint.
+# System packages: a CJK font so plots and PDFs can show Japanese and Chinese text, and
+# chromium for the browser test (tests/web/test_browser.py; `playwright install` cannot
+# download browsers here). Installed only when missing and we are root with apt-get;
+# otherwise a hint (the browser test then skips with its reason).
 sysdeps:
 	@if fc-list 2>/dev/null | grep -qi "CJK\|IPAex\|WenQuanYi"; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -22,6 +24,14 @@ sysdeps:
 			|| echo "warning: could not install fonts-noto-cjk; ja/zh plots will use the default font"; \
 	else \
 		echo "note: no CJK font found; for ja/zh plots install one, e.g. apt-get install fonts-noto-cjk"; \
+	fi
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium (browser test)"; \
+		apt-get update -qq && apt-get install -y -qq chromium \
+			|| echo "warning: could not install chromium; the browser test will be skipped"; \
+	else \
+		echo "note: no /usr/bin/chromium; the browser test will be skipped (apt-get install chromium)"; \
 	fi
 
 $(STAMP): pyproject.toml | $(BIN)/python sysdeps

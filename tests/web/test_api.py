@@ -363,3 +363,13 @@ def test_no_external_links_in_the_openapi_document(web: Web) -> None:
     text = web.get("/api/v1/openapi.json").text
     assert "cdn." not in text and "unpkg" not in text
     assert web.get("/docs").status_code == 404  # Swagger UI would load from a CDN
+
+
+def test_cds_hooks_service_is_mounted(make_web: Any) -> None:
+    web = make_web(mount_cds=True)
+    r = web.get("/cds/cds-services")
+    assert r.status_code == 200
+    assert r.json()["services"][0]["hook"] == "patient-view"
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    call = web.post("/cds/cds-services/poemsdx-poems", json={})
+    assert call.status_code == 401  # its own JWT auth, its own error shape (CDS Hooks spec)

@@ -13,16 +13,17 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
+from poemsdx.registry import Registry
 from poemsdx.web.app import create_app
 from poemsdx.web.settings import WebSettings
 
 # The schema is read at collection time, so the app is built here, on an in-memory
-# registry (schemathesis.pytest.from_fixture does not work with pytest 9). schemathesis
-# calls the app in process as "testserver": accept that Host as well.
+# registry (schemathesis.pytest.from_fixture does not work with pytest 9). The registry is
+# passed in, so the app's shutdown (schemathesis runs the lifespan per call) leaves it open.
+# schemathesis calls the app in process as "testserver": accept that Host as well.
 APP = create_app(
-    WebSettings(
-        database_url="sqlite://", mount_cds=False, allowed_hosts=("127.0.0.1", "testserver")
-    )
+    WebSettings(mount_cds=False, allowed_hosts=("127.0.0.1", "testserver")),
+    registry=Registry.open("sqlite://"),
 )
 schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP)
 

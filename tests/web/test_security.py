@@ -299,3 +299,10 @@ def test_hostile_titles_are_escaped_in_pages(web: Web) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     listing = web.get("/cases", params={"q": "PHI"}).text
     assert "<script>alert" not in listing and cid in listing
+
+
+def test_login_over_plain_http_says_the_cookie_needs_https(make_web: Any) -> None:
+    plain: Web = make_web(tokens=(RECORD,))
+    assert "HTTPS only" in plain.get("/login").text
+    tls: Web = make_web(base_url="https://127.0.0.1", tokens=(RECORD,))
+    assert "HTTPS only" not in tls.get("/login").text

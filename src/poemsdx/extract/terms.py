@@ -24,7 +24,7 @@ import ahocorasick
 
 P = TypeVar("P")
 
-_FOLD = str.maketrans(
+_FOLD_PAIRS = tuple(
     {
         "\n": " ",
         "\t": " ",
@@ -45,8 +45,8 @@ _FOLD = str.maketrans(
         "〜": "~",
         "～": "~",
         "’": "'",
-    }
-)
+    }.items()
+)  # no replacement is itself replaced, so one pass per character equals a translate
 _RE_SPACES = re.compile(r" {2,}")
 
 
@@ -55,7 +55,10 @@ def fold(text: str) -> str:
     low = text.lower()
     if len(low) != len(text):  # a few characters lower-case to two (İ)
         low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-    return low.translate(_FOLD)
+    for a, b in _FOLD_PAIRS:  # str.replace is many times faster than a translate table
+        if a in low:
+            low = low.replace(a, b)
+    return low
 
 
 def fold_form(form: str) -> str:
@@ -102,6 +105,7 @@ class Automaton(Generic[P]):
                 grouped.setdefault(key, []).append(payload)
         self.size = sum(len(v) for v in grouped.values())
         self._ac: Any = None
+        self._last: tuple[str, _Occurrences[P]] | None = None  # the last text scanned
         if grouped:
             ac = ahocorasick.Automaton()
             for key, payloads in grouped.items():
@@ -118,24 +122,31 @@ class Automaton(Generic[P]):
     ) -> list[Match[P]]:
         """Leftmost-longest matches in ``folded[start:end]``; ``accept(start, end,
         payloads)`` returns the payload to keep and the match's end (a plural may extend
-        it), or None to reject the candidate."""
+        it), or None to reject the candidate.
+
+        The automaton runs once over the whole of ``folded`` (the last text scanned is
+        remembered), and each call picks the occurrences that lie inside its range: a
+        sentence-by-sentence caller costs one pass over the document, not one per sentence.
+        """
         out: list[Match[P]] = []
         if self._ac is None:
             return out
         stop = len(folded) if end is None else end
-        squeezed, index = _squeeze(folded)
-        s_start = bisect_left(index, start)
-        s_stop = bisect_left(index, stop)
-        by_start: dict[int, list[tuple[int, list[P]]]] = {}
-        for last, (length, payloads) in self._ac.iter(squeezed, s_start, s_stop):
-            first = last - length + 1
-            i, j = index[first], index[last] + 1
-            by_start.setdefault(i, []).append((j, payloads))
+        starts, candidates = self._occurrences(folded)
         pos = start
-        for i in sorted(by_start):
+        k = bisect_left(starts, start)
+        n = len(starts)
+        while k < n:
+            i = starts[k]
+            if i >= stop:
+                break
+            found = candidates[k]
+            k += 1
             if i < pos:
                 continue
-            for cand_end, payloads in sorted(by_start[i], key=lambda c: -c[0]):
+            for cand_end, payloads in found:  # longest first
+                if cand_end > stop:
+                    continue
                 picked = accept(i, cand_end, payloads)
                 if picked is not None:
                     out.append(Match(i, picked[1], picked[0]))
@@ -143,18 +154,51 @@ class Automaton(Generic[P]):
                     break
         return out
 
+    def _occurrences(self, folded: str) -> _Occurrences[P]:
+        """Every occurrence of every key in ``folded``, grouped by start, longest first."""
+        cached = self._last
+        if cached is not None and cached[0] is folded:
+            return cached[1]
+        squeezed, index = _squeeze(folded)
+        by_start: dict[int, list[tuple[int, list[P]]]] = {}
+        for last, (length, payloads) in self._ac.iter(squeezed):
+            i = index[last - length + 1]
+            found = by_start.get(i)
+            if found is None:
+                by_start[i] = [(index[last] + 1, payloads)]
+            else:
+                found.append((index[last] + 1, payloads))
+        starts = sorted(by_start)
+        candidates = []
+        for i in starts:
+            found = by_start[i]
+            if len(found) > 1:
+                found.sort(key=_neg_end)
+            candidates.append(found)
+        occurrences = (starts, candidates)
+        self._last = (folded, occurrences)
+        return occurrences
 
-_SQUEEZED: list[tuple[str, str, list[int]]] = []
+
+_Occurrences = tuple[list[int], list[list[tuple[int, list[P]]]]]
+
+
+def _neg_end(candidate: tuple[int, object]) -> int:
+    return -candidate[0]
+
+
+_SQUEEZED: list[tuple[str, str, list[int]]] = [("", "", [0])]
 
 
 def _squeeze(folded: str) -> tuple[str, list[int]]:
     """``folded`` with runs of spaces made single, and each kept char's original index.
 
-    Every automaton scans the same folded document many times (once per sentence), so the
-    last result is kept, shared by all automata.
+    Every automaton scans the same folded document, so the last result is kept, shared by
+    all automata (read and replaced whole, so threads cannot mix two documents).
     """
-    if _SQUEEZED and _SQUEEZED[0][0] is folded:
-        return _SQUEEZED[0][1], _SQUEEZED[0][2]
+    cached = _SQUEEZED[0]
+    if cached[0] is folded:
+        return cached[1], cached[2]
     index: list[int] = []
     last = 0
     for m in _RE_SPACES.finditer(folded):
@@ -163,7 +207,7 @@ def _squeeze(folded: str) -> tuple[str, list[int]]:
         last = b
     index.extend(range(last, len(folded) + 1))
     squeezed = _RE_SPACES.sub(" ", folded)
-    _SQUEEZED[:] = [(folded, squeezed, index)]
+    _SQUEEZED[0] = (folded, squeezed, index)
     return squeezed, index
 
 

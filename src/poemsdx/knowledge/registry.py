@@ -211,7 +211,7 @@ def _load_unchecked(root: Path) -> Knowledge:
     raw: dict[str, Any] = {}
 
     def read(rel: str) -> Any:
-        text, data = _read(root / rel)
+        _, data = _read(root / rel)
         raw[rel] = data
         return data
 

@@ -100,8 +100,9 @@ def _check_options(svc: Service, criteria: Sequence[str] | None, params: Mapping
 
 
 def _read(svc: Service, body: EvaluateRequest | CaseRequest) -> tuple[Case, list[str]]:
+    notes: list[str] = []
     if body.text is not None:
-        case, notes = svc.case_from_text(body.text, body.language), []
+        case = svc.case_from_text(body.text, body.language)
     else:
         assert body.case is not None
         lenient = isinstance(body, EvaluateRequest) and body.lenient

@@ -77,6 +77,8 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "login.token": "API token",
         "login.submit": "Log in",
         "login.failed": "That token is not valid.",
+        "login.needs_https": "This page was reached over plain HTTP, but the login cookie is "
+        "sent over HTTPS only: serve it behind TLS (a reverse proxy).",
         "error.title": "Something is wrong",
         "error.where": "Where",
         "error.back": "Back to the start",
@@ -144,6 +146,8 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "login.token": "API トークン",
         "login.submit": "ログイン",
         "login.failed": "トークンが正しくありません。",
+        "login.needs_https": "このページは HTTP で開かれていますが、ログイン用 Cookie は HTTPS "
+        "でのみ送信されます。TLS（リバースプロキシ）の背後で運用してください。",
         "error.title": "問題があります",
         "error.where": "場所",
         "error.back": "最初に戻る",
@@ -210,6 +214,8 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "login.token": "API 令牌",
         "login.submit": "登录",
         "login.failed": "令牌无效。",
+        "login.needs_https": "此页面通过 HTTP 打开，但登录 Cookie 仅通过 HTTPS 发送："
+        "请在 TLS（反向代理）之后提供服务。",
         "error.title": "出现问题",
         "error.where": "位置",
         "error.back": "返回首页",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
@@ -57,6 +58,15 @@ def _label(lang: str, value: Any, default: str = "") -> str:
     return str(value) if value is not None else default
 
 
+def _here(request: Request) -> str:
+    """Where the language selector returns to: this page without its ``lang`` parameter;
+    the start page after a POST (a result page cannot be fetched again)."""
+    if request.method != "GET":
+        return "/"
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "lang"])
+    return request.url.path + (f"?{query}" if query else "")
+
+
 class Pages:
     def __init__(self, settings: WebSettings, signer: Signer, kb: Knowledge) -> None:
         self.settings, self.signer, self.kb = settings, signer, kb
@@ -74,24 +84,20 @@ class Pages:
         if fresh:
             nonce = new_token()
         assert nonce is not None
-        path = request.url.path
-        page = (
-            _environment()
-            .get_template(name)
-            .render(
-                lang=lang,
-                ui=partial(ui, lang),
-                t=Locale(lang),
-                label=partial(_label, lang),
-                csrf=csrf_token(self.signer, nonce),
-                languages=LANGUAGE_NAMES,
-                login=self.settings.login_required,
-                actor=getattr(request.state, "actor", "local"),
-                here=path + (f"?{request.url.query}" if request.url.query else ""),
-                version=__version__,
-                knowledge=self.kb.version,
-                **context,
-            )
+        template = _environment().get_template(name)
+        page = template.render(
+            lang=lang,
+            ui=partial(ui, lang),
+            t=Locale(lang),
+            label=partial(_label, lang),
+            csrf=csrf_token(self.signer, nonce),
+            languages=LANGUAGE_NAMES,
+            login=self.settings.login_required,
+            actor=getattr(request.state, "actor", "local"),
+            here=_here(request),
+            version=__version__,
+            knowledge=self.kb.version,
+            **context,
         )
         response = HTMLResponse(page, status)
         if fresh:

@@ -55,7 +55,7 @@ def _local(path: str | None) -> str:
     return path
 
 
-def _text(form: Any, name: str) -> str:
+def _text(form: dict[str, str | Upload], name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
 
@@ -90,11 +90,11 @@ async def evaluate_page(request: Request) -> Response:
     else:
         case = await run_in_threadpool(svc.case_from_text, text, language)
     context = await run_in_threadpool(_result_context, svc, case, pages.lang(request), notes)
-    case_json = json.dumps(case_dict(case), ensure_ascii=False)
-    return pages.render(request, "result.html", case_json=case_json, **context)
+    context["case_json"] = json.dumps(case_dict(case), ensure_ascii=False)
+    return await run_in_threadpool(pages.render, request, "result.html", **context)
 
 
-def _posted_case(svc: Service, form: Any) -> Case:
+def _posted_case(svc: Service, form: dict[str, str | Upload]) -> Case:
     raw = _text(form, "case_json")
     try:
         data = json.loads(raw)
@@ -206,7 +206,7 @@ def _case_context(svc: Service, case_id: str, lang: str) -> dict[str, Any]:
         "plot": plot,
         "font_missing": font_missing,
         "specimens": SPECIMENS,
-        "concepts": sorted(c for c, spec in svc.kb.concepts.items() if spec.kind == "measurement"),
+        "concepts": sorted(svc.kb.concepts),
         **_result_context(svc, case, lang, []),
     }
 
@@ -215,7 +215,7 @@ def _case_context(svc: Service, case_id: str, lang: str) -> dict[str, Any]:
 async def case_page(case_id: str, request: Request) -> Response:
     pages, svc = _pages(request), _svc(request)
     context = await run_in_threadpool(_case_context, svc, case_id, pages.lang(request))
-    return pages.render(request, "case.html", **context)
+    return await run_in_threadpool(pages.render, request, "case.html", **context)
 
 
 @router.post("/cases/{case_id}/observations")
@@ -258,7 +258,13 @@ def set_language(request: Request, set: str = "en", next: str = "/") -> Response
 def login_form(request: Request, next: str = "/") -> Response:
     if not _pages(request).settings.login_required:
         return RedirectResponse(_local(next), status_code=303)
-    return _pages(request).render(request, "login.html", next=_local(next), failed=False)
+    pages = _pages(request)
+    return pages.render(request, "login.html", next=_local(next), failed=False, **_scheme(request))
+
+
+def _scheme(request: Request) -> dict[str, bool]:
+    """A Secure cookie is not kept over plain HTTP: say so rather than loop at login."""
+    return {"insecure": request.url.scheme == "http" and _pages(request).settings.cookies_secure}
 
 
 @router.post("/login")
@@ -268,7 +274,9 @@ async def login(request: Request) -> Response:
     target = _local(_text(form, "next"))
     name = verify_token(pages.settings.tokens, _text(form, "token").strip())
     if name is None:
-        return pages.render(request, "login.html", 401, next=target, failed=True)
+        return pages.render(
+            request, "login.html", 401, next=target, failed=True, **_scheme(request)
+        )
     response = RedirectResponse(target, status_code=303)
     hours = pages.settings.session_hours
     value = pages.signer.session(name, hours)

@@ -46,8 +46,8 @@ CURIE_EXAMPLES = {
 
 def to_proto(data: Json, source: str) -> Any:
     """Parse a Phenopacket JSON object with the official schema; errors → ``InputError``."""
-    from google.protobuf import json_format  # type: ignore[import-untyped, unused-ignore]
-    from phenopackets import Phenopacket  # type: ignore[import-untyped, unused-ignore]
+    from google.protobuf import json_format
+    from phenopackets import Phenopacket
 
     msg = Phenopacket()
     try:
@@ -60,7 +60,7 @@ def to_proto(data: Json, source: str) -> Any:
 def to_json_dict(msg: Any) -> Json:
     """Protobuf → camelCase JSON object, zero values kept (``ReferenceRange.low = 0``),
     empty strings and empty lists left out."""
-    from google.protobuf import json_format  # type: ignore[import-untyped, unused-ignore]
+    from google.protobuf import json_format
 
     data = json_format.MessageToDict(msg, always_print_fields_with_no_presence=True)
     return _prune(data)  # type: ignore[no-any-return]
