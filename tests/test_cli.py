@@ -505,11 +505,6 @@ def _commands() -> list[tuple[str, list[str]]]:
     return out
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="README.md does not document every command yet (missing at the time of writing: "
-    "'poemsdx export' and its --to); the lead writes the README",
-)
 def test_every_command_and_option_is_documented_in_the_readme() -> None:
     assert README.exists(), "README.md is missing"
     text = README.read_text(encoding="utf-8")

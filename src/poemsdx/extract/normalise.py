@@ -44,8 +44,12 @@ _CJK = (
     "\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u31f0-\u31ff\u3400-\u4dbf"
     "\u4e00-\u9fff\uf900-\ufaff\uff01-\uff0f\uff1a-\uff20\uff5b-\uff65"
 )
-_RE_CJK_SPACE = re.compile(f"(?<=[{_CJK}])[ \\t]+|[ \\t]+(?=[{_CJK}])")
-_RE_LINEBREAK = re.compile(r"[ \t]*\n(?:[ \t]*\n)*[ \t]*")
+# Spaces after or before a CJK character, and line breaks with the blanks around them.
+# Both are written to begin with a character class (``[ \t]+`` as ``[ \t][ \t]*``), which
+# lets the regex engine skip quickly to candidate positions; they match exactly what
+# "(?<=[CJK])[ \t]+|[ \t]+(?=[CJK])" and "[ \t]*\n(?:[ \t]*\n)*[ \t]*" match.
+_RE_CJK_SPACE = re.compile(f"[ \\t](?:(?<=[{_CJK}][ \\t])[ \\t]*|[ \\t]*(?=[{_CJK}]))")
+_RE_LINEBREAK = re.compile(r"[ \t\n](?:(?<=\n)|[ \t]*\n)(?:[ \t]*\n)*[ \t]*")
 _RE_IS_CJK = re.compile(f"[{_CJK}]")
 _RE_HIRAGANA = re.compile("[\u3041-\u3096]")
 _RE_UNIT_START = re.compile(r"(?:[munpfμk]?g|[mμud]?[lL]|I?U|mm3?|mEq|mmol)(?![A-Za-z])|%|/")
@@ -177,6 +181,7 @@ def _layout_edits(
     text: str, keep_line_before: re.Pattern[str] | None
 ) -> list[tuple[int, int, str]]:
     edits: list[tuple[int, int, str]] = []
+    columns: set[int] | None = None  # starts of the lines that have columns (found once)
     for m in _RE_CJK_SPACE.finditer(text):
         if "\n" not in m.group() and len(m.group()) == 1:
             edits.append((m.start(), m.end(), ""))  # a PDF tool's space; 2+ separate columns
@@ -201,7 +206,9 @@ def _layout_edits(
             keep_line_before is not None and keep_line_before.match(text, end)
         ):
             continue
-        if _tabular(text, start, end) or m.group().endswith("  "):
+        if columns is None:
+            columns = _column_lines(text)
+        if _tabular(text, start, end, columns) or m.group().endswith("  "):
             continue  # rows of a table and indented lines stay lines
         prev_cjk = bool(_RE_IS_CJK.match(prev))
         next_cjk = bool(_RE_IS_CJK.match(nxt))
@@ -225,16 +232,21 @@ def _layout_edits(
     return merged
 
 
-_RE_COLUMNS = re.compile(r"\S[ \t]{2,}\S")
+# Two or more blanks between two non-blanks ("\S[ \t]{2,}\S"), found from the blanks.
+_RE_COLUMN_GAP = re.compile(r"[ \t](?<=\S[ \t])[ \t]+(?=\S)")
 
 
-def _tabular(text: str, start: int, end: int) -> bool:
-    """Whether the line before or after a break has columns (runs of two or more spaces)."""
-    line_start = text.rfind("\n", 0, start) + 1
-    if _RE_COLUMNS.search(text, line_start, start):
-        return True
-    line_end = text.find("\n", end)
-    return _RE_COLUMNS.search(text, end, len(text) if line_end < 0 else line_end) is not None
+def _column_lines(text: str) -> set[int]:
+    """Where the lines that have columns (runs of two or more spaces) start."""
+    return {text.rfind("\n", 0, m.start()) + 1 for m in _RE_COLUMN_GAP.finditer(text)}
+
+
+def _tabular(text: str, start: int, end: int, columns: set[int]) -> bool:
+    """Whether the line before or after a break has columns; ``text[start:end]`` is the
+    break (blanks and line feeds), so the line after it starts after its last line feed."""
+    return (text.rfind("\n", 0, start) + 1) in columns or (
+        text.rfind("\n", 0, end) + 1
+    ) in columns
 
 
 @dataclass(frozen=True, slots=True)
