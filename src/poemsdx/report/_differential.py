@@ -44,6 +44,14 @@ def _feature(hit: FeatureHit, t: Locale) -> FeatureView:
     )
 
 
+def _category(kb: Knowledge, criteria_id: str, category: str, t: Locale) -> str:
+    crit = kb.criteria.get(criteria_id)
+    for c in crit.categories if crit else ():
+        if c.id == category:
+            return t.text(c.label, category)
+    return category
+
+
 def build_differential(
     panel: DifferentialPanel | None, kb: Knowledge, t: Locale
 ) -> DifferentialView | None:
@@ -52,7 +60,7 @@ def build_differential(
     rows = []
     for r in panel.rows:
         sets = t("sep.list").join(
-            f"{cid}: {t(f'status.{status}')}" + (f" ({cat})" if cat else "")
+            f"{cid}: {t(f'status.{status}')}" + (f" ({_category(kb, cid, cat, t)})" if cat else "")
             for cid, status, cat in r.sets
         )
         rows.append(
