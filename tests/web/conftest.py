@@ -3,6 +3,7 @@ registers the ``browser`` marker."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,28 @@ def registry(tmp_path: Path, kb: Knowledge) -> Iterator[Registry]:
         yield reg
     finally:
         reg.close()
+
+
+@pytest.fixture
+def pg_registry(kb: Knowledge) -> Iterator[Registry]:
+    """A registry in a fresh schema of the machine's PostgreSQL (127.0.0.1:5432, database
+    ``test``), dropped afterwards; skipped when no server answers."""
+    psycopg = pytest.importorskip("psycopg")
+    schema = f"web_{uuid.uuid4().hex[:12]}"
+    conninfo = {"host": "127.0.0.1", "port": 5432, "dbname": "test", "connect_timeout": 3}
+    try:
+        admin = psycopg.connect(**conninfo, user="postgres", autocommit=True)
+    except psycopg.Error as exc:
+        pytest.skip(f"no PostgreSQL at 127.0.0.1:5432/test: {str(exc).strip()[:120]}")
+    with admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
+        reg = Registry.open(url, kb=kb)
+        try:
+            yield reg
+        finally:
+            reg.close()
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture

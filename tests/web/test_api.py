@@ -373,3 +373,36 @@ def test_cds_hooks_service_is_mounted(make_web: Any) -> None:
     assert "default-src 'self'" in r.headers["content-security-policy"]
     call = web.post("/cds/cds-services/poemsdx-poems", json={})
     assert call.status_code == 401  # its own JWT auth, its own error shape (CDS Hooks spec)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/cases?offset=10000000",
+        f"{UNKNOWN}?version=2147483647",
+        "/cases?page=1000000",
+        "/cases?q=%00%ff",
+    ],
+)
+def test_extreme_query_values_are_not_server_errors(web: Web, url: str) -> None:
+    assert web.get(url).status_code < 500
+
+
+def test_the_registry_flow_on_postgresql(pg_registry: Any, kb: Any, seed_text: str) -> None:
+    from poemsdx.web.app import create_app
+    from poemsdx.web.settings import WebSettings
+
+    web = Web(create_app(WebSettings(mount_cds=False), kb=kb, registry=pg_registry))
+    cid = web.post("/api/v1/cases", json={"text": seed_text, "title": "pg"}).json()["id"]
+    r = web.post(f"/api/v1/cases/{cid}/observations", json={"observations": [VEGF_FOLLOW_UP]})
+    assert r.status_code == 201 and r.json()["version"] == 2
+    assert web.get("/api/v1/cases", params={"q": "pg"}).json()["total"] == 1
+    assert len(web.get(f"/api/v1/cases/{cid}/assessments").json()) == 2
+    assert web.get(f"{UNKNOWN}?version=2147483647").status_code == 404
+    assert web.get(f"/cases/{cid}").status_code == 200
+    # PostgreSQL text cannot hold NUL: bad input, never a database failure
+    assert web.get("/api/v1/cases", params={"q": "a\x00b"}).status_code == 400
+    assert web.get("/api/v1/cases/a%00b").status_code == 400
+    nul = {**TINY, "title": "a\x00b"}
+    assert_error(web.post("/api/v1/cases", json={"case": nul}), 422, "invalid_input")
+    assert web.post("/api/v1/cases", json={"text": seed_text[:500] + "\x00"}).status_code == 201

@@ -189,3 +189,20 @@ def test_case_search_live_fragment(web: Web) -> None:
     fragment = web.get("/cases", params={"q": "beta"}, headers={"hx-request": "true"}).text
     assert fragment.lstrip().startswith('<tbody id="case-rows">')
     assert "beta case" in fragment and "alpha case" not in fragment
+
+
+def test_oversized_upload_is_413(make_web: Any) -> None:
+    web = make_web(max_body_bytes=10_000)
+    token = web.csrf()
+    files = {"file": ("big.txt", b"x" * 20_000, "text/plain")}
+    r = web.post("/evaluate", data={"csrf_token": token}, files=files)
+    assert r.status_code == 413
+    assert r.json()["error"]["code"] == "payload_too_large"
+
+
+def test_a_broken_fhir_bundle_is_located(web: Web) -> None:
+    bundle = b'{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": 5}]}'
+    files = {"file": ("b.json", bundle, "application/json")}
+    r = web.post("/evaluate", data={"csrf_token": web.csrf()}, files=files, headers=HTML)
+    assert r.status_code == 422
+    assert "b.json" in r.text

@@ -3,6 +3,7 @@ auth and login, CSRF, Host and cross-site checks, headers, and no patient text i
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import subprocess
@@ -136,8 +137,9 @@ def test_serve_runs_uvicorn_without_its_access_log(
 
     seen: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw))
+    monkeypatch.setattr(gc, "freeze", lambda: seen.update(frozen=True))  # not in pytest
     serve(WebSettings(database_url=f"sqlite:///{tmp_path / 'r.sqlite3'}", mount_cds=False))
-    assert seen["access_log"] is False and seen["host"] == "127.0.0.1"
+    assert seen["access_log"] is False and seen["host"] == "127.0.0.1" and seen["frozen"]
 
 
 # -- authentication with tokens ---------------------------------------------------------------

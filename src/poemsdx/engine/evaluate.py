@@ -521,6 +521,10 @@ class Evaluator:
                 if value == base.parameters.get(name):
                     continue
                 other = Evaluator(self.kb, self.facts, {**self.params, name: value})
+                # Sets this one refers to that do not use the parameter keep their verdicts.
+                for (cid, detail), memo in self._criteria_memo.items():
+                    if cid != crit.id and name not in _parameters_used(self.kb, cid):
+                        other._criteria_memo[(cid, detail)] = memo
                 alt = other.assess_set(crit, with_alternatives=False, detail=False)
                 out.append(
                     Alternative(
@@ -589,6 +593,28 @@ class Evaluator:
                 if what not in nt.settles:
                     nt.settles.append(what)
         return missing, list(next_tests.values())
+
+
+_USES: dict[tuple[str, str], frozenset[str]] = {}
+
+
+def _parameters_used(kb: Knowledge, criteria_id: str) -> frozenset[str]:
+    """Parameters a set's verdict can depend on: its own, the engine's, and those of the
+    sets it refers to."""
+    key = (kb.version, criteria_id)
+    if key not in _USES:
+        _USES[key] = frozenset(ENGINE_PARAMETERS)  # guards against reference cycles
+        crit = kb.criteria[criteria_id]
+        used = set(crit.header.parameters) | set(ENGINE_PARAMETERS)
+        roots = [crit.logic] if crit.logic else [c.node for c in crit.categories]
+        stack = roots + [i.node for i in crit.items.values()]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.CriteriaAtom) and node.criteria_id in kb.criteria:
+                used |= _parameters_used(kb, node.criteria_id)
+            stack.extend(ast.children(node))
+        _USES[key] = frozenset(used)
+    return _USES[key]
 
 
 def _labelled(c: CategoryResult) -> NodeResult:

@@ -51,6 +51,47 @@ _RE_PATIENT = re.compile(
 )
 
 
+# The same four patterns for lower-cased text, without IGNORECASE, each written to begin
+# with a literal or a character class so that the regex engine skips quickly to where a
+# match can start: "\bword" becomes "w(?<!\w.)ord" (the letter, then no word character
+# before it). On the lower-cased text they find exactly what the patterns above find on
+# the text (see ``_lowered``).
+_W = r"(?<!\w.)"
+_LOW_POPULATION = re.compile(
+    r"[(（\d](?:(?<=[(（])\s?\d{1,3}(?:\.\d)?\s?%\s?[)）]|(?<=\d)\d*\s?/\s?\d+\s?例"
+    r"|(?<=\d)\d*\s?%\s?of\s(?:the\s)?patients)"
+)
+_LOW_GENERIC_EN = re.compile(
+    rf"(?:t{_W}(?:his disease|he disease|he syndrome is)|m{_W}ost patients|p{_W}atients with)\b"
+)
+_LOW_AGE_SEX = re.compile(
+    r"[\d男女as性年](?:"
+    r"(?<=\d)(?:\d{0,2}\s?(?:歳|岁|才)\s?(?:の)?\s?[，,、]?\s?(?:男性|女性|男|女)"
+    r"|\d{0,2}[- ]year[- ]old\s(?:man|woman|male|female|boy|girl|gentleman|lady|patient)"
+    rf"|{_W}\d{{0,2}}\s?(?:y/?o|yo)\b)"
+    r"|(?<=[男女])性?\s?[，,、]?\s?\d{1,3}\s?(?:歳|岁)"
+    rf"|(?<=a){_W}(?:ge/sex\s?:\s?\d{{1,3}}|ge\s?:\s?(?:m|f|male|female|\d{{1,3}})\b)"
+    rf"|(?<=s){_W}ex\s?:\s?(?:m|f|male|female|\d{{1,3}})\b"
+    r"|(?<=性)[别別]\s?[:：]|(?<=年)[龄齢]\s?[:：])"
+)
+_LOW_PATIENT = re.compile(
+    r"症例は|患者は|本症例|本例|自験例|该患者|患者[男女]|本患者|患儿|"
+    rf"t{_W}(?:he|his) patient\b|o{_W}ur patient\b|w{_W}as admitted\b|p{_W}resented (?:to|with)\b"
+    r"|入院した|入院となった|收入|入院"
+)
+
+
+def _lowered(text: str) -> str | None:
+    """``text`` in lower case when IGNORECASE matching of it is plain matching of its lower
+    case: the same length, and none of the three letters that IGNORECASE matches to "i" or
+    "s" without lower-casing to them (ı, İ, ſ). Lower-casing keeps word, digit and space
+    characters what they are."""
+    low = text.lower()
+    if len(low) != len(text) or "ı" in text or "ſ" in text:
+        return None
+    return low
+
+
 _SAMPLE = 20_000  # the character of a document shows in its first pages
 
 
@@ -86,8 +127,18 @@ def classify(
     headings = 2 * min(len(heading_hits), 5)
     if heading_hits:
         reasons.append(f"encyclopedia headings: {', '.join(heading_hits[:6])}")
-    population = len(_RE_POPULATION.findall(text))
-    generic = len(_RE_GENERIC_CJK.findall(text)) + len(_RE_GENERIC_EN.findall(text))
+    low = _lowered(text)
+    if low is None:
+        population = len(_RE_POPULATION.findall(text))
+        generic_en = len(_RE_GENERIC_EN.findall(text))
+        age_sex = len(_RE_AGE_SEX.findall(text))
+        patient_words = len(_RE_PATIENT.findall(text))
+    else:
+        population = len(_LOW_POPULATION.findall(low))
+        generic_en = len(_LOW_GENERIC_EN.findall(low))
+        age_sex = len(_LOW_AGE_SEX.findall(low))
+        patient_words = len(_LOW_PATIENT.findall(low))
+    generic = len(_RE_GENERIC_CJK.findall(text)) + generic_en
     content = min(population, 10) + min(generic, 10)
     if population:
         reasons.append(f"{population} population figure(s)")
@@ -105,11 +156,7 @@ def classify(
         content += 4
         reasons.append("titled with the name of a disease")
     disease = headings + content
-    patient = (
-        6 * len(_RE_AGE_SEX.findall(text))
-        + 2 * len(_RE_PATIENT.findall(text))
-        + 2 * patient_sentences
-    )
+    patient = 6 * age_sex + 2 * patient_words + 2 * patient_sentences
     if patient:
         reasons.append(f"patient signals {patient}")
     # headings alone do not make a textbook ("Diagnosis:" and "Treatment:" head notes too)

@@ -51,6 +51,7 @@ _RE_TYPING = re.compile(
     r"|(?P<l3>λ|κ)\s?型"
     r"|(?<=[(（])(?P<l4>λ|κ|lambda|kappa)(?=[)）])"
 )
+_TYPING_WORDS = ("Ig", "λ", "κ", "lambda", "kappa")  # every typing has one of these
 _LIGHT = {"λ": "lambda", "κ": "kappa"}
 _FILLER = re.compile(
     r"(?:\s|[:：=]|\([^()]{1,40}\)|値|は|が|の|で|も|水平|为|是|达|约|占|level[s]?|value|of|was|were|is|are"
@@ -176,7 +177,7 @@ def find_values(rules: LabRules, text: str, start: int, end: int) -> list[Value]
     out: list[Value] = []
     pos = start
     while pos < end:
-        m = _RE_VALUE.search(text, pos, end)
+        m = _search_value(text, pos, end)
         if m is None:
             break
         number = _number(m.group("num"))
@@ -197,6 +198,23 @@ def find_values(rules: LabRules, text: str, start: int, end: int) -> list[Value]
             out.append(Value(m.start(), stop, number, censored, unit, rng))
         pos = max(stop, m.end(), pos + 1)
     return _share_units(text, out)
+
+
+# Where a value can begin: a comparison sign or a digit (_RE_VALUE's first character).
+_RE_VALUE_START = re.compile(r"[<>≤≥≦≧\d]")
+
+
+def _search_value(text: str, pos: int, end: int) -> re.Match[str] | None:
+    """``_RE_VALUE.search(text, pos, end)``, tried only where a value can begin: the
+    pattern opens with a look-behind, which makes the regex engine try every position."""
+    while True:
+        c = _RE_VALUE_START.search(text, pos, end)
+        if c is None:
+            return None
+        m = _RE_VALUE.match(text, c.start(), end)
+        if m is not None:
+            return m
+        pos = c.start() + 1
 
 
 _RE_LIST_GAP = re.compile(
@@ -260,7 +278,10 @@ def find_range(rules: LabRules, text: str, start: int, end: int) -> ReferenceRan
 
 def find_typing(text: str, start: int, end: int) -> list[Typing]:
     """Heavy/light-chain typing of a monoclonal protein ("IgG-λ型", "IgG lambda", "λ型IgG")."""
-    out = []
+    out: list[Typing] = []
+    here = text[start:end]
+    if not any(word in here for word in _TYPING_WORDS):
+        return out
     for m in _RE_TYPING.finditer(text, start, end):
         heavy = m.group("h") or m.group("h2")
         light = m.group("l") or m.group("l2") or m.group("l3") or m.group("l4")

@@ -31,22 +31,36 @@ _JA_ONLY = frozenset(
 )
 
 
+# Runs of each script: counting the characters of runs allocates one string per run, not
+# one per character.
+_RE_KANA_RUN = re.compile(_RE_KANA.pattern + "+")
+_RE_HAN_RUN = re.compile(_RE_HAN.pattern + "+")
+_RE_LATIN_RUN = re.compile(_RE_LATIN.pattern + "+")
+_RE_ZH_ONLY_RUN = re.compile("[" + "".join(sorted(_ZH_ONLY)) + "]+")
+_RE_JA_ONLY_RUN = re.compile("[" + "".join(sorted(_JA_ONLY)) + "]+")
+
+
+def _count(run: re.Pattern[str], text: str) -> int:
+    """How many characters of ``text`` are in the class ``run`` repeats."""
+    return sum(map(len, run.findall(text)))
+
+
 def script_counts(text: str) -> tuple[int, int, int]:
     """(kana, han, latin) character counts."""
-    return len(_RE_KANA.findall(text)), len(_RE_HAN.findall(text)), len(_RE_LATIN.findall(text))
+    return _count(_RE_KANA_RUN, text), _count(_RE_HAN_RUN, text), _count(_RE_LATIN_RUN, text)
 
 
 def detect(text: str, prior: Language | None = None) -> Language:
     """The language of ``text``; ``prior`` (the document's language) breaks ties."""
     if text.isascii():
         return "en" if _RE_LATIN.search(text) else (prior or "en")
-    kana = len(_RE_KANA.findall(text))
-    han = len(_RE_HAN.findall(text))
-    if kana and kana * 20 >= han:
+    kana = _count(_RE_KANA_RUN, text)
+    # at least 1 kana in 20 Han characters is Japanese; there are at most len - kana Han
+    if kana and (kana * 20 >= len(text) - kana or kana * 20 >= _count(_RE_HAN_RUN, text)):
         return "ja"
-    if han:
-        zh = sum(1 for ch in text if ch in _ZH_ONLY)
-        ja = sum(1 for ch in text if ch in _JA_ONLY) + kana * 3
+    if _RE_HAN.search(text):
+        zh = _count(_RE_ZH_ONLY_RUN, text)
+        ja = _count(_RE_JA_ONLY_RUN, text) + kana * 3
         if zh > ja:
             return "zh"
         if ja > zh:

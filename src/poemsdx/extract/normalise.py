@@ -186,11 +186,12 @@ def _layout_edits(
         if "\n" not in m.group() and len(m.group()) == 1:
             edits.append((m.start(), m.end(), ""))  # a PDF tool's space; 2+ separate columns
     for m in _RE_LINEBREAK.finditer(text):
-        start, end = m.start(), m.end()
+        start, end = m.span()
         if start == 0 or end >= len(text):
             continue
         prev, nxt = text[start - 1], text[end]
-        blank = m.group().count("\n") > 1
+        brk = m.group()
+        blank = brk.count("\n") > 1
         if (
             not blank
             and prev == "-"
@@ -202,27 +203,28 @@ def _layout_edits(
         ):
             edits.append((start - 1, end, ""))  # "vas-\ncular" -> "vascular"
             continue
-        if prev in _SENTENCE_END or (
-            keep_line_before is not None and keep_line_before.match(text, end)
-        ):
+        if prev in _SENTENCE_END or brk.endswith("  "):
+            continue  # a sentence ends here; an indented line stays a line
+        prev_cjk = _RE_IS_CJK.match(prev) is not None
+        if blank:  # a page break inside a sentence
+            join = (prev_cjk and _RE_HIRAGANA.match(nxt) is not None) or (
+                _is_digit(prev) and _RE_UNIT_START.match(text, end) is not None
+            )
+        else:  # "IgA 620\nmg/dl": a value and its unit
+            join = (
+                prev_cjk
+                or _RE_IS_CJK.match(nxt) is not None
+                or prev in _JOIN_AFTER
+                or nxt in _JOIN_BEFORE
+                or (_is_digit(prev) and _RE_UNIT_START.match(text, end) is not None)
+            )
+        # the costlier tests last: a section label and the rows of a table stay lines
+        if not join or (keep_line_before is not None and keep_line_before.match(text, end)):
             continue
         if columns is None:
             columns = _column_lines(text)
-        if _tabular(text, start, end, columns) or m.group().endswith("  "):
-            continue  # rows of a table and indented lines stay lines
-        prev_cjk = bool(_RE_IS_CJK.match(prev))
-        next_cjk = bool(_RE_IS_CJK.match(nxt))
-        if blank:
-            page_break = (prev_cjk and _RE_HIRAGANA.match(nxt) is not None) or (
-                _is_digit(prev) and _RE_UNIT_START.match(text, end) is not None
-            )
-            if page_break:
-                edits.append((start, end, ""))
-            continue
-        if prev_cjk or next_cjk or prev in _JOIN_AFTER or nxt in _JOIN_BEFORE:
+        if not _tabular(text, start, end, columns):
             edits.append((start, end, ""))
-        elif _is_digit(prev) and _RE_UNIT_START.match(text, end):
-            edits.append((start, end, ""))  # "IgA 620\nmg/dl": a value and its unit
     edits.sort()
     merged: list[tuple[int, int, str]] = []
     for e in edits:
@@ -244,9 +246,7 @@ def _column_lines(text: str) -> set[int]:
 def _tabular(text: str, start: int, end: int, columns: set[int]) -> bool:
     """Whether the line before or after a break has columns; ``text[start:end]`` is the
     break (blanks and line feeds), so the line after it starts after its last line feed."""
-    return (text.rfind("\n", 0, start) + 1) in columns or (
-        text.rfind("\n", 0, end) + 1
-    ) in columns
+    return (text.rfind("\n", 0, start) + 1) in columns or (text.rfind("\n", 0, end) + 1) in columns
 
 
 @dataclass(frozen=True, slots=True)

@@ -223,18 +223,26 @@ class _Run:
     ) -> tuple[tuple[Entry, ...], int] | None:
         """Every entry of the form that fits here (one per concept: 胸腹水 is two)."""
         entries = payloads[0]
+        first = entries[0]
+        # the entries of one automaton key share its folded form, hence its boundaries
+        stop = boundary_ok(self.text, start, end, first.key)
+        if stop is None:
+            return None
+        if len(entries) == 1:
+            if first.exact_case and not same_case(self.text[start:end], first.form):
+                return None
+            if first.requires:
+                here = self._window(self._sentence_at(start))
+                if not any(w in here for w in first.requires):
+                    return None
+            return entries, stop
         sent = self._sentence_at(start)
-        if len(entries) > 1:
-            lang = sent.language if sent else self.language
-            entries = tuple(sorted(entries, key=lambda e: e.language != lang))
+        lang = sent.language if sent else self.language
+        entries = tuple(sorted(entries, key=lambda e: e.language != lang))
         window: str | None = None
         chosen: dict[str, Entry] = {}
-        stop = end
         for e in entries:
             if e.concept in chosen:
-                continue
-            e_stop = boundary_ok(self.text, start, end, e.key)
-            if e_stop is None:
                 continue
             if e.exact_case and not same_case(self.text[start:end], e.form):
                 continue
@@ -244,7 +252,6 @@ class _Run:
                 if not any(w in window for w in e.requires):
                     continue
             chosen[e.concept] = e
-            stop = max(stop, e_stop)
         return (tuple(chosen.values()), stop) if chosen else None
 
     def _window(self, sent: Sentence | None) -> str:
@@ -269,7 +276,8 @@ class _Run:
         sent, text, res = read.sent, self.text, self.res
         role = section.role
         mentions, signs = read.mentions, read.signs
-        if _ADMISSION.search(text, sent.start, sent.end):
+        admission = _ADMISSION.search(text, sent.start, sent.end) is not None
+        if admission:
             ctx.admitted = True
         treatments = [
             (m.start, m.end, m.entry.concept)
@@ -291,7 +299,7 @@ class _Run:
             m for m in mentions if not any(w in window for w in res.unless.get(m.entry.concept, ()))
         ]
         for t in times:
-            if t.date and not t.anchor and _ADMISSION.search(text, sent.start, sent.end):
+            if t.date and not t.anchor and admission:
                 builder.admission(t)
         typings = find_typing(text, sent.start, sent.end)
         mentions = builder.attach_typing(mentions, typings, text, sent.start, sent.end)
@@ -311,9 +319,11 @@ class _Run:
         assoc = associate(text, values, analytes, soft)
         for k, m in enumerate(mentions):
             when = self._time_for(m.start, times, ctx, sent, soft)
-            specimen = m.entry.specimen or specimen_near(
-                res.labs, text, m.phrase_start, m.end, sent.start
-            )
+            specimen = None  # only a measurement has one
+            if res.kinds.get(m.entry.concept) == "measurement":
+                specimen = m.entry.specimen or specimen_near(
+                    res.labs, text, m.phrase_start, m.end, sent.start
+                )
             builder.mention(m, mods[k], role, when, specimen, sent, times)
         for a_index, value_indexes in assoc.items():
             m = mentions[measures[a_index]]

@@ -14,7 +14,7 @@ from .labs import LabRules, compile_labs
 from .lexicon import LANGUAGES, Language, Lexicon, load_lexicons
 from .ncs import NcsRules, compile_ncs
 from .sections import keep_line_pattern
-from .terms import Automaton, fold_form, needs_exact_case
+from .terms import Automaton, fold_form, needs_exact_case, share
 from .timeline import TimeRules, compile_time
 
 
@@ -97,7 +97,7 @@ def _build(kb: Knowledge) -> Resources:
     lexicons = load_lexicons(kb)
     ordered = tuple(lexicons[lang] for lang in LANGUAGES)
     entries: list[Entry] = []
-    signs: list[Entry] = []
+    sign_entries: list[Entry] = []
     unless: dict[str, list[str]] = {}
     part_of: dict[str, set[str]] = {}
     presence: set[str] = set()
@@ -110,7 +110,7 @@ def _build(kb: Knowledge) -> Resources:
                 else:
                     entries.append(_entry(cid, f.form, lang, f.requires, f.result, f.specimen))
         for cls in ("sensory", "motor", "reflex"):
-            signs += [_entry(cls, w, lang) for w in getattr(t.signs, cls)]
+            sign_entries += [_entry(cls, w, lang) for w in getattr(t.signs, cls)]
         for cid, words in t.unless.items():
             unless.setdefault(cid, []).extend(fold_form(w) for w in words)
         for cid, wholes in t.part_of.items():
@@ -123,12 +123,15 @@ def _build(kb: Knowledge) -> Resources:
             for name in concept.names.get(lang, []):
                 entries.append(_entry(cid, name, lang))
     concepts = kb.concepts
+    terms, signs = _grouped(entries), _grouped(sign_entries)
+    cues = {lang: compile_cues(lexicons[lang]) for lang in LANGUAGES}
+    share([terms, signs, *(c.cues for c in cues.values())])  # one pass over a text for all
     return Resources(
         lexicons=lexicons,
         ordered=ordered,
-        terms=_grouped(entries),
-        signs=_grouped(signs),
-        cues={lang: compile_cues(lexicons[lang]) for lang in LANGUAGES},
+        terms=terms,
+        signs=signs,
+        cues=cues,
         labs=compile_labs(ordered),
         ncs=compile_ncs(ordered),
         time=compile_time(ordered),

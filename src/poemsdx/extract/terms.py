@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 import ahocorasick
@@ -84,7 +85,17 @@ class Match(Generic[P]):
     payload: P
 
 
-_END = ""
+# Characters frequent in clinical text, most frequent first. pyahocorasick finds the child
+# of a node by a linear search in the order the children were added, and every character
+# that starts no key is looked up among all the root's children (hundreds, with CJK
+# forms): adding these first, as keys that never match (they end in a noncharacter),
+# keeps the lookups of common characters short. Only speed depends on this list.
+_FREQUENT = (
+    " etaoinsrlhdcmupgfybwvkxzjq0123456789.,:;()/-%+'"
+    "、。・（）：【】のにはをたがでしてとるいなかもれあり"
+    "性血病症院患者神経经白蛋骨月年日下大肢腫肿水体型化胞疫免诊断查検"
+)
+_FILLER_END = "\U0010fffe"
 
 
 class Automaton(Generic[P]):
@@ -95,6 +106,9 @@ class Automaton(Generic[P]):
     leftmost-longest candidate that the caller accepts is done here, over those few
     occurrences only. Runs of spaces in the text are collapsed (with an offset map) so that
     a space in a form matches any run of spaces.
+
+    Automata that read the same documents can ``share`` one C automaton: a text is then
+    read once for all of them (terms, signs and the cues of every language).
     """
 
     def __init__(self, items: Iterable[tuple[str, P]]) -> None:
@@ -104,14 +118,10 @@ class Automaton(Generic[P]):
             if key:
                 grouped.setdefault(key, []).append(payload)
         self.size = sum(len(v) for v in grouped.values())
-        self._ac: Any = None
-        self._last: tuple[str, _Occurrences[P]] | None = None  # the last text scanned
-        if grouped:
-            ac = ahocorasick.Automaton()
-            for key, payloads in grouped.items():
-                ac.add_word(key, (len(key), payloads))
-            ac.make_automaton()
-            self._ac = ac
+        self._keys = grouped
+        self._group = _Group((self,))
+        # the occurrences in the last two texts scanned (a document and a line of it)
+        self._seen: tuple[tuple[str, _Occurrences[P]], ...] = ()
 
     def scan(
         self,
@@ -124,106 +134,155 @@ class Automaton(Generic[P]):
         payloads)`` returns the payload to keep and the match's end (a plural may extend
         it), or None to reject the candidate.
 
-        The automaton runs once over the whole of ``folded`` (the last text scanned is
+        The automaton runs once over the whole of ``folded`` (the texts scanned last are
         remembered), and each call picks the occurrences that lie inside its range: a
         sentence-by-sentence caller costs one pass over the document, not one per sentence.
         """
         out: list[Match[P]] = []
-        if self._ac is None:
+        if not self._keys:
             return out
         stop = len(folded) if end is None else end
-        starts, candidates = self._occurrences(folded)
+        starts, found = self._occurrences(folded)
         pos = start
         k = bisect_left(starts, start)
         n = len(starts)
         while k < n:
-            i = starts[k]
+            i, neg_end, payloads = found[k]  # by start, the longest first
             if i >= stop:
                 break
-            found = candidates[k]
             k += 1
-            if i < pos:
-                continue
-            for cand_end, payloads in found:  # longest first
-                if cand_end > stop:
-                    continue
-                picked = accept(i, cand_end, payloads)
-                if picked is not None:
-                    out.append(Match(i, picked[1], picked[0]))
-                    pos = picked[1]
-                    break
+            if i < pos or -neg_end > stop:
+                continue  # inside the last match (or one accepted at i), or past the range
+            picked = accept(i, -neg_end, payloads)
+            if picked is not None:
+                out.append(Match(i, picked[1], picked[0]))
+                pos = picked[1]  # > i: the other candidates at i are passed over
         return out
 
     def _occurrences(self, folded: str) -> _Occurrences[P]:
         """Every occurrence of every key in ``folded``, grouped by start, longest first."""
-        cached = self._last
-        if cached is not None and cached[0] is folded:
-            return cached[1]
-        squeezed, index = _squeeze(folded)
-        by_start: dict[int, list[tuple[int, list[P]]]] = {}
-        for last, (length, payloads) in self._ac.iter(squeezed):
-            i = index[last - length + 1]
-            found = by_start.get(i)
-            if found is None:
-                by_start[i] = [(index[last] + 1, payloads)]
-            else:
-                found.append((index[last] + 1, payloads))
-        starts = sorted(by_start)
-        candidates = []
-        for i in starts:
-            found = by_start[i]
-            if len(found) > 1:
-                found.sort(key=_neg_end)
-            candidates.append(found)
-        occurrences = (starts, candidates)
-        self._last = (folded, occurrences)
-        return occurrences
+        for text, occurrences in self._seen:
+            if text is folded:
+                return occurrences
+        group = self._group
+        found = group.read(folded)
+        for member, occurrences in zip(group.members, found, strict=True):
+            member._seen = ((folded, occurrences), *member._seen[:1])
+        return found[group.members.index(self)]
 
 
-_Occurrences = tuple[list[int], list[list[tuple[int, list[P]]]]]
+def share(automata: Sequence[Automaton[Any]]) -> None:
+    """Let ``automata`` read texts with one C automaton: a text scanned by any of them is
+    read once, and each gets the occurrences of its own keys."""
+    group = _Group(tuple(automata))
+    for a in automata:
+        a._group = group
+        a._seen = ()
 
 
-def _neg_end(candidate: tuple[int, object]) -> int:
-    return -candidate[0]
+# (start, -end, payloads) of every occurrence, sorted (by start, the longest first), and
+# the starts alone, for bisection
+_Occurrences = tuple[list[int], list[tuple[int, int, list[P]]]]
 
 
-_SQUEEZED: list[tuple[str, str, list[int]]] = [("", "", [0])]
+class _Group:
+    """One pyahocorasick automaton over the keys of several ``Automaton`` objects."""
+
+    def __init__(self, members: tuple[Automaton[Any], ...]) -> None:
+        self.members = members
+        owners: dict[str, list[tuple[int, list[Any]]]] = {}
+        for m, member in enumerate(members):
+            for key, payloads in member._keys.items():
+                owners.setdefault(key, []).append((m, payloads))
+        self.ac: Any = None
+        if owners:
+            ac = ahocorasick.Automaton()
+            for ch in _FREQUENT:  # see _FREQUENT; their value None marks them
+                ac.add_word(ch + _FILLER_END, None)
+            for key, owned in owners.items():
+                ac.add_word(key, (len(key), tuple(owned)))
+            ac.make_automaton()
+            self.ac = ac
+
+    def read(self, folded: str) -> list[_Occurrences[Any]]:
+        """The occurrences of each member's keys in ``folded``."""
+        found: list[list[tuple[int, int, list[Any]]]] = [[] for _ in self.members]
+        if self.ac is not None:
+            squeezed, kept, dropped = _squeeze(folded)
+            for last, value in self.ac.iter(squeezed):
+                if value is None:
+                    continue  # a filler key (the text holds a noncharacter)
+                length, owned = value
+                i = last - length + 1
+                j = last + 1
+                if kept:  # back to positions in ``folded``, past the dropped spaces
+                    k = bisect_left(kept, i)
+                    if k:
+                        i += dropped[k - 1]
+                    k = bisect_left(kept, last)
+                    if k:
+                        j += dropped[k - 1]
+                for m, payloads in owned:
+                    found[m].append((i, -j, payloads))
+        out: list[_Occurrences[Any]] = []
+        for occurrences in found:
+            occurrences.sort(key=_position)  # (start, end) pairs are distinct
+            out.append(([o[0] for o in occurrences], occurrences))
+        return out
 
 
-def _squeeze(folded: str) -> tuple[str, list[int]]:
-    """``folded`` with runs of spaces made single, and each kept char's original index.
+def _position(occurrence: tuple[int, int, object]) -> tuple[int, int]:
+    return occurrence[0], occurrence[1]
 
-    Every automaton scans the same folded document, so the last result is kept, shared by
-    all automata (read and replaced whole, so threads cannot mix two documents).
+
+_Squeezed = tuple[str, str, list[int], list[int]]
+_SQUEEZED: list[_Squeezed] = [("", "", [], [])]
+
+
+def _squeeze(folded: str) -> tuple[str, list[int], list[int]]:
+    """``folded`` with runs of spaces made single; where each run's kept space is in the
+    squeezed text, and how many spaces were dropped up to and including that run.
+
+    Every automaton scans the same folded document, so the last result is kept (read and
+    replaced whole, so threads cannot mix two documents).
     """
     cached = _SQUEEZED[0]
     if cached[0] is folded:
-        return cached[1], cached[2]
-    index: list[int] = []
-    last = 0
+        return cached[1], cached[2], cached[3]
+    kept: list[int] = []
+    dropped: list[int] = []
+    total = 0
     for m in _RE_SPACES.finditer(folded):
         a, b = m.span()
-        index.extend(range(last, a + 1))  # keep the first space of the run
-        last = b
-    index.extend(range(last, len(folded) + 1))
-    squeezed = _RE_SPACES.sub(" ", folded)
-    _SQUEEZED[0] = (folded, squeezed, index)
-    return squeezed, index
+        kept.append(a - total)
+        total += b - a - 1
+        dropped.append(total)
+    squeezed = _RE_SPACES.sub(" ", folded) if kept else folded
+    _SQUEEZED[0] = (folded, squeezed, kept, dropped)
+    return squeezed, kept, dropped
+
+
+@lru_cache(maxsize=8192)
+def _edges(form_key: str) -> tuple[bool, bool, bool]:
+    """Whether a form starts and ends with a Latin letter or digit (so needs a word
+    boundary there), and whether it may take an English plural."""
+    first, last = form_key[:1], form_key[-1:]
+    latin_end = last.isascii() and last.isalnum()
+    return (
+        first.isascii() and first.isalnum(),
+        latin_end,
+        latin_end and last.isalpha() and len(form_key) >= 4,
+    )
 
 
 def boundary_ok(text: str, start: int, end: int, form_key: str) -> int | None:
     """The match end after word-boundary checks (extended over an English plural), or
     None when a Latin form sits inside a longer word."""
-    if (
-        form_key[:1].isascii()
-        and form_key[:1].isalnum()
-        and start > 0
-        and is_word_char(text[start - 1])
-    ):
+    latin_start, latin_end, plural = _edges(form_key)
+    if latin_start and start > 0 and is_word_char(text[start - 1]):
         return None
-    last = form_key[-1:]
-    if last.isascii() and last.isalnum() and end < len(text) and is_word_char(text[end]):
-        if last.isalpha() and len(form_key) >= 4:
+    if latin_end and end < len(text) and is_word_char(text[end]):
+        if plural:
             for suffix in ("s", "es"):
                 stop = end + len(suffix)
                 if text[end:stop].lower() == suffix and (

@@ -41,10 +41,32 @@ def _alt(words: list[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
 
 
+def _needs(words: list[str]) -> re.Pattern[str]:
+    """Finds whether one of ``words`` occurs (which an alternation of them needs in order to
+    match): the words that contain no shorter one ("月" stands for "カ月" and "个月"). An
+    empty alternative needs nothing, and the empty pattern is found in every text."""
+    out: list[str] = []
+    for w in sorted(set(words), key=len):
+        if not any(o in w for o in out):
+            out.append(w)
+    if not out or "" in out:
+        return re.compile("")
+    return re.compile("|".join(re.escape(w) for w in out))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Pattern:
+    kind: str
+    pattern: re.Pattern[str]
+    needs: tuple[int, ...]  # word sets (``TimeRules.words``) one word of each must occur
+    gates: tuple[int, ...]  # regexes (``TimeRules.gates``) each of which must match
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class TimeRules:
-    patterns: tuple[tuple[str, re.Pattern[str]], ...]
-    gates: dict[str, tuple[re.Pattern[str], ...]]
+    patterns: tuple[_Pattern, ...]
+    words: tuple[re.Pattern[str], ...]
+    gates: tuple[re.Pattern[str], ...]
     units: dict[str, str]
     numbers: dict[str, int]
     months: dict[str, int]
@@ -77,7 +99,7 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
     a = {k: _alt([x.lower() for x in v]) for k, v in words.items()}
     unit = _alt(list(units))
     num = rf"(?:{_NUM}|{_alt(list(numbers))})" if numbers else _NUM
-    ev = rf"(?P<ev>{_MARK}+|{a['treatment']}|{a['admission']}|{a['onset']})"
+    ev = rf"(?P<ev>(?<!{_MARK}){_MARK}++|{a['treatment']}|{a['admission']}|{a['onset']})"
     direction = rf"(?P<dir>{a['after']}|{a['before']})"
     rel = rf"(?P<rel>{a['just_before']}|{a['just_after']}|{a['at']}|{a['after']}|{a['before']})"
     part = rf"(?:\s?(?P<part>{a['early']}|{a['middle']}|{a['late']}))?"
@@ -105,36 +127,49 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
         "amount": rf"{amt}\s?{u}\s?{direction}",
     }
     never = re.compile(r"(?!)")
-    patterns = tuple(
-        (kind, never if "mon>" in src and not mon else re.compile(src))
-        for kind, src in sources.items()
-    )
     # Each pattern runs only on sentences that contain what it cannot do without (a
-    # year, 月, a unit of time, an event word): most sentences need none of them.
+    # year, 月, a unit of time, an event word): most sentences need none of them. Words
+    # are looked for first; the regexes then confirm a year and an amount.
+    low = {k: [x.lower() for x in v] for k, v in words.items()}
+    needs = [
+        _needs(["19", "20"]),
+        _needs(["月"]),
+        _needs(["年"]),
+        _needs(list(months)),
+        _needs(["in", "since", "from", "during", "until"]),
+        _needs([_MARK] + low["treatment"] + low["admission"] + low["onset"]),  # = the event
+        _needs(list(units)),
+        _needs(low["after"] + low["before"]),
+        _needs(low["just_before"] + low["just_after"] + low["at"] + low["after"] + low["before"]),
+    ]
+    year_, month_, nen_, mon_, in_, event_, unit_, dir_, rel_ = range(len(needs))
     year = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
     amount = (
         re.compile(rf"(?:\d|\b(?:{_alt(list(numbers))})\b)\s?(?:{unit})")
         if numbers
         else re.compile(rf"\d\s?(?:{unit})")
     )
-    event = re.compile(rf"{_MARK}|{a['treatment']}|{a['admission']}|{a['onset']}")
-    gates = {
-        "iso": (year,),
-        "cjk_date": (re.compile("月"),),
-        "cjk_year": (re.compile("年"),),
-        "en_range": (year,),
-        "en_date": (year,),
-        "en_year": (year,),
-        "event_amount": (amount, event),
-        "event_dir_amount": (amount, event),
-        "amount_event": (amount, event),
-        "event_rel": (event,),
-        "rel_event": (event,),
-        "amount": (amount,),
+    requires: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
+        "iso": ((year_,), (0,)),
+        "cjk_date": ((month_,), ()),
+        "cjk_year": ((nen_,), ()),
+        "en_range": ((year_, mon_), (0,)),
+        "en_date": ((year_, mon_), (0,)),
+        "en_year": ((year_, in_), (0,)),
+        "event_amount": ((unit_, event_, dir_), (1,)),
+        "event_dir_amount": ((unit_, event_, dir_), (1,)),
+        "amount_event": ((unit_, event_, dir_), (1,)),
+        "event_rel": ((event_, rel_), ()),
+        "rel_event": ((event_, rel_), ()),
+        "amount": ((unit_, dir_), (1,)),
     }
+    patterns = tuple(
+        _Pattern(kind, never if "mon>" in src and not mon else re.compile(src), *requires[kind])
+        for kind, src in sources.items()
+    )
     fs = frozenset
     return TimeRules(
-        patterns, gates, units, numbers, months,
+        patterns, tuple(needs), (year, amount), units, numbers, months,
         fs(w.lower() for w in words["after"]), fs(w.lower() for w in words["before"]),
         fs(w.lower() for w in words["just_before"]), fs(w.lower() for w in words["just_after"]),
         fs(w.lower() for w in words["admission"]), fs(w.lower() for w in words["onset"]),
@@ -163,23 +198,16 @@ def find_times(
         w = low  # the patterns are written in lower case
     found: list[TimeExpr] = []
     taken: list[tuple[int, int]] = []
-    passed: dict[re.Pattern[str], bool] = {}
-    for kind, pattern in rules.patterns:
-        ok = True
-        for gate in rules.gates[kind]:
-            seen = passed.get(gate)
-            if seen is None:
-                seen = passed[gate] = gate.search(w) is not None
-            if not seen:
-                ok = False
-                break
-        if not ok:
+    has: list[bool | None] = [None] * len(rules.words)
+    passed: list[bool | None] = [None] * len(rules.gates)
+    for p in rules.patterns:
+        if not _required(rules, p, w, has, passed):
             continue
-        for m in pattern.finditer(w):
+        for m in p.pattern.finditer(w):
             s, e = m.start() + start, m.end() + start
             if any(s < te and ts < e for ts, te in taken):
                 continue
-            expr = _build(rules, kind, m, s, e, treatments, year)
+            expr = _build(rules, p.kind, m, s, e, treatments, year)
             if expr is None:
                 continue
             if expr.date:
@@ -188,6 +216,25 @@ def find_times(
             taken.append((s, e))
     found.sort(key=lambda x: x.start)
     return _ranges(text, found), year
+
+
+def _required(
+    rules: TimeRules, p: _Pattern, w: str, has: list[bool | None], passed: list[bool | None]
+) -> bool:
+    """Whether ``w`` has what pattern ``p`` needs (each answer is worked out once)."""
+    for k in p.needs:
+        seen = has[k]
+        if seen is None:
+            seen = has[k] = rules.words[k].search(w) is not None
+        if not seen:
+            return False
+    for k in p.gates:
+        seen = passed[k]
+        if seen is None:
+            seen = passed[k] = rules.gates[k].search(w) is not None
+        if not seen:
+            return False
+    return True
 
 
 _RE_RANGE_JOIN = re.compile(r"^\s?(?:[〜~\-–—至到]|to|through|until|から)\s?$")

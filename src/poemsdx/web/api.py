@@ -195,7 +195,9 @@ def list_cases(
 
 @router.get("/cases/{case_id}", response_model=CaseOut, responses=_NOT_FOUND)
 def get_case(
-    case_id: str, request: Request, version: Annotated[int | None, Query(ge=1)] = None
+    case_id: str,
+    request: Request,
+    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> CaseOut:
     reg = _service(request).registry
     case = reg.get_case(case_id, version)

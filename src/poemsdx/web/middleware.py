@@ -71,6 +71,8 @@ def _host_name(value: str) -> str:
 
 
 class SecurityMiddleware:
+    """Host, cross-site, authentication and size checks; headers; errors; access log."""
+
     def __init__(self, app: ASGIApp, settings: WebSettings, signer: Signer) -> None:
         self.app = app
         self.limit = settings.max_body_bytes
@@ -127,13 +129,15 @@ class SecurityMiddleware:
         return f"the request body is larger than the limit of {self.limit:,} bytes"
 
     def _reject(self, scope: Scope, headers: Headers) -> Response | None:
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            return error_response(400, "bad_request", "the URL contains a NUL character")
         if self.hosts is not None and _host_name(headers.get("host", "")) not in self.hosts:
             return error_response(
                 400, "invalid_host", "this server answers only to its own address (Host header)"
             )
         method = scope.get("method", "GET")
         path = scope.get("path", "")
-        if method not in _SAFE_METHODS and not path.startswith("/cds"):
+        if method not in _SAFE_METHODS and not path.startswith("/cds/"):  # CORS by design
             origin = headers.get("origin")
             cross = headers.get("sec-fetch-site") == "cross-site"
             if cross or (
@@ -172,14 +176,8 @@ class SecurityMiddleware:
             name = self.signer.read_session(Request(scope).cookies.get(SESSION_COOKIE))
             if name is None:
                 if scope.get("method") in _SAFE_METHODS:
-                    target = quote(
-                        path
-                        + (
-                            "?" + scope["query_string"].decode("latin-1")
-                            if scope.get("query_string")
-                            else ""
-                        )
-                    )
+                    query = scope.get("query_string", b"").decode("latin-1")
+                    target = quote(path + (f"?{query}" if query else ""))
                     return RedirectResponse(f"/login?next={target}", status_code=303)
                 return error_response(401, "unauthorized", "log in first")
         state["actor"] = name

@@ -89,6 +89,12 @@ def _relocated(exc: InputError, prefix: str) -> InputError:
     return InputError(exc.message, Location(path=path))
 
 
+def _storable(case: Case) -> None:
+    """PostgreSQL text cannot hold NUL: refuse it as bad input, not a database failure."""
+    if "\\u0000" in case.model_dump_json():
+        raise InputError("the case contains a NUL character (U+0000), which cannot be stored")
+
+
 @dataclass(frozen=True, slots=True)
 class Saved:
     case_id: str
@@ -98,10 +104,14 @@ class Saved:
 
 
 class Service:
+    """The knowledge, the registry and the caches of one app."""
+
     def __init__(self, kb: Knowledge, registry: Registry, cache_bytes: int) -> None:
         self.kb = kb
         self.registry = registry
-        self._evaluations: LruCache[Evaluation] = LruCache(max(cache_bytes // 500_000, 0))
+        # Few Evaluation objects (large object graphs: each one held makes every full GC
+        # slower); the API keeps its answers as bytes instead, which the GC never walks.
+        self._evaluations: LruCache[Evaluation] = LruCache(8 if cache_bytes else 0)
         self.responses: LruCache[bytes] = LruCache(cache_bytes, len)
         self.plots: LruCache[str] = LruCache(max(cache_bytes // 8, 0), len)
 
@@ -141,8 +151,8 @@ class Service:
             raise InputError("the text is empty", Location(path="body.text"))
         # Browsers send a textarea's line breaks as CRLF; the extractor reads LF text (with
         # CRLF the seed report loses its AIP verdict), and evidence offsets then refer to
-        # the text as stored.
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        # the text as stored. NUL is never part of a note (and PostgreSQL cannot store it).
+        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
         return extract_text(text, self.kb, document_id=document_id, language=language)
 
     def case_from_upload(self, filename: str, data: bytes) -> tuple[Case, list[str]]:
@@ -191,17 +201,19 @@ class Service:
         """A cache key over ``parts`` and the knowledge version."""
         h = hashlib.sha256(self.kb.version.encode())
         for part in parts:
-            data = part if isinstance(part, bytes) else json.dumps(part, sort_keys=True)
+            data = part if isinstance(part, bytes) else json.dumps(part, sort_keys=True).encode()
             h.update(len(data).to_bytes(8, "big"))
-            h.update(data.encode() if isinstance(data, str) else data)
+            h.update(data)
         return h.hexdigest()
 
     # -- storing --------------------------------------------------------------------------
     def save_new(self, case: Case, actor: str, evaluate_it: bool = True) -> Saved:
+        _storable(case)
         case_id = self.registry.create_case(case, actor)
         return self._assess(case_id, 1, case, actor, evaluate_it)
 
     def replace(self, case_id: str, case: Case, actor: str, evaluate_it: bool = True) -> Saved:
+        _storable(case)
         version = self.registry.update_case(case_id, case, actor)
         return self._assess(case_id, version, case, actor, evaluate_it)
 
@@ -240,6 +252,7 @@ class Service:
             else:
                 path = "body.observations"
             raise InputError(exc.message, Location(path=path)) from None
+        _storable(candidate)
         version = self.registry.add_observations(case_id, candidate.observations[n:], actor)
         return self._assess(case_id, version, self.registry.get_case(case_id), actor, True)
 

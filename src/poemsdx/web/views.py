@@ -9,9 +9,9 @@ makes the case search live and app.js highlights evidence in place.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -167,10 +167,12 @@ async def download_saved(case_id: str, fmt: str, request: Request) -> Response:
 
 
 @router.get("/cases")
-def case_list(request: Request, q: str = "", page: int = 1) -> Response:
+def case_list(
+    request: Request,
+    q: Annotated[str, Query(max_length=200)] = "",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+) -> Response:
     reg = _svc(request).registry
-    q = q[:200]
-    page = max(page, 1)
     items = reg.list_cases(q or None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     total = reg.count_cases(q or None)
     name = "_case_rows.html" if request.headers.get("hx-request") else "cases.html"
