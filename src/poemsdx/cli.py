@@ -131,7 +131,7 @@ def extract(
     kb = load_knowledge()
     case = extract_file(path, kb)
     if fmt == "json":
-        data = case.model_dump(mode="json", exclude_defaults=True)
+        data = case.model_dump(mode="json", exclude_none=True)
         _emit(json.dumps(data, ensure_ascii=False, indent=2), output)
         return
     doc = case.documents[0] if case.documents else None

@@ -39,7 +39,7 @@ class Evaluation:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "case": self.case.model_dump(mode="json", exclude_defaults=True),
+            "case": self.case.model_dump(mode="json", exclude_none=True),
             "assessments": [a.to_dict() for a in self.assessments],
             "parameters": self.parameters,
             "differential": self.differential.to_dict() if self.differential else None,

@@ -25,9 +25,10 @@ and *patient* (本例, "this patient", 该患者).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Protocol
 
 from .lexicon import Language, Lexicon
 from .sentences import clause_breaks
@@ -141,12 +142,22 @@ class Span:
     end: int
 
 
+class Spanned(Protocol):
+    """Anything with a span: a ``Span``, a mention."""
+
+    @property
+    def start(self) -> int: ...
+
+    @property
+    def end(self) -> int: ...
+
+
 def assign(
     text: str,
     sent_start: int,
     sent_end: int,
     language: Language,
-    mentions: list[Span],
+    mentions: Sequence[Spanned],
     cues: list[Cue],
     breaks: tuple[list[int], list[int]] | None = None,
 ) -> list[Modifiers]:
@@ -188,7 +199,7 @@ def assign(
     return out
 
 
-def _distance(cue: Cue, m: Span) -> int:
+def _distance(cue: Cue, m: Spanned) -> int:
     return cue.start - m.end if cue.start >= m.end else m.start - cue.end
 
 
@@ -201,7 +212,7 @@ def _scope(
     strong: list[int],
     soft: list[int],
     terminations: list[Cue],
-    mentions: list[Span],
+    mentions: Sequence[Spanned],
     cue_starts: list[int],
 ) -> tuple[int, int]:
     lo, hi = cue.start, cue.end
@@ -256,7 +267,7 @@ def _back_over_lists(
     cue_start: int,
     lo: int,
     soft: list[int],
-    mentions: list[Span],
+    mentions: Sequence[Spanned],
     language: str,
     cue_starts: list[int],
 ) -> int:

@@ -51,7 +51,7 @@ _RE_TYPING = re.compile(
     r"|(?P<l3>λ|κ)\s?型"
     r"|(?<=[(（])(?P<l4>λ|κ|lambda|kappa)(?=[)）])"
 )
-_TYPING_WORDS = ("Ig", "λ", "κ", "lambda", "kappa")  # every typing has one of these
+TYPING_WORDS = ("Ig", "λ", "κ", "lambda", "kappa")  # every typing has one of these
 _LIGHT = {"λ": "lambda", "κ": "kappa"}
 _FILLER = re.compile(
     r"(?:\s|[:：=]|\([^()]{1,40}\)|値|は|が|の|で|も|水平|为|是|达|约|占|level[s]?|value|of|was|were|is|are"
@@ -180,8 +180,8 @@ def find_values(rules: LabRules, text: str, start: int, end: int) -> list[Value]
         m = _search_value(text, pos, end)
         if m is None:
             break
-        number = _number(m.group("num"))
-        unit_text = m.group("unit")
+        cmp_text, num_text, unit_text = m.group("cmp", "num", "unit")
+        number = _number(num_text)
         unit = ucum(unit_text) if unit_text else None
         stop = m.end() if unit else m.end("num")
         rng = None
@@ -193,15 +193,17 @@ def find_values(rules: LabRules, text: str, start: int, end: int) -> list[Value]
                     stop = r.end()
                     break
         if number is not None:
-            cmp = (m.group("cmp") or "").strip()[:1] or None
-            censored = {"<": "<", "≤": "<", "≦": "<", ">": ">", "≥": ">", "≧": ">"}.get(cmp or "")
+            cmp = (cmp_text or "").strip()[:1] or None
+            censored = _CENSORED.get(cmp or "")
             out.append(Value(m.start(), stop, number, censored, unit, rng))
         pos = max(stop, m.end(), pos + 1)
     return _share_units(text, out)
 
 
-# Where a value can begin: a comparison sign or a digit (_RE_VALUE's first character).
-_RE_VALUE_START = re.compile(r"[<>≤≥≦≧\d]")
+# Where a value can begin: a comparison sign or a digit (_RE_VALUE's first character) that
+# does not continue a word or number (_RE_VALUE's look-behind, one character further on).
+_RE_VALUE_START = re.compile(r"[<>≤≥≦≧\d](?<![A-Za-z0-9_.\-/^].)")
+_CENSORED = {"<": "<", "≤": "<", "≦": "<", ">": ">", "≥": ">", "≧": ">"}
 
 
 def _search_value(text: str, pos: int, end: int) -> re.Match[str] | None:
@@ -280,7 +282,7 @@ def find_typing(text: str, start: int, end: int) -> list[Typing]:
     """Heavy/light-chain typing of a monoclonal protein ("IgG-λ型", "IgG lambda", "λ型IgG")."""
     out: list[Typing] = []
     here = text[start:end]
-    if not any(word in here for word in _TYPING_WORDS):
+    if not any(word in here for word in TYPING_WORDS):
         return out
     for m in _RE_TYPING.finditer(text, start, end):
         heavy = m.group("h") or m.group("h2")

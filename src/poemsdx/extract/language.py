@@ -54,11 +54,18 @@ def detect(text: str, prior: Language | None = None) -> Language:
     """The language of ``text``; ``prior`` (the document's language) breaks ties."""
     if text.isascii():
         return "en" if _RE_LATIN.search(text) else (prior or "en")
-    kana = _count(_RE_KANA_RUN, text)
+    return _detect(text, prior, _count(_RE_KANA_RUN, text), None)
+
+
+def _detect(text: str, prior: Language | None, kana: int, han: int | None) -> Language:
+    """``detect`` of a text that is not ASCII, given its kana count (and Han, if known)."""
     # at least 1 kana in 20 Han characters is Japanese; there are at most len - kana Han
-    if kana and (kana * 20 >= len(text) - kana or kana * 20 >= _count(_RE_HAN_RUN, text)):
+    if kana and (
+        kana * 20 >= len(text) - kana
+        or kana * 20 >= (_count(_RE_HAN_RUN, text) if han is None else han)
+    ):
         return "ja"
-    if _RE_HAN.search(text):
+    if _RE_HAN.search(text) if han is None else han:
         zh = _count(_RE_ZH_ONLY_RUN, text)
         ja = _count(_RE_JA_ONLY_RUN, text) + kana * 3
         if zh > ja:
@@ -77,9 +84,11 @@ def document_language(text: str) -> Language:
     """The dominant language of a whole document (CJK wins over English when the CJK
     characters are a sizeable share: an English abstract in a Japanese report)."""
     sample = text[:_SAMPLE]
-    kana, han, latin = script_counts(sample)
+    if sample.isascii():
+        return "en"  # no kana, no Han
+    kana, han = _count(_RE_KANA_RUN, sample), _count(_RE_HAN_RUN, sample)
     if kana + han == 0:
         return "en"
-    if (kana + han) * 4 < latin:
+    if (kana + han) * 4 < _count(_RE_LATIN_RUN, sample):
         return "en"
-    return detect(sample)
+    return _detect(sample, None, kana, han)

@@ -108,10 +108,17 @@ class _WhenMaker:
             for n, ev in enumerate(sorted(courses, key=lambda e: e.pos)):
                 self.positions[concept if n == 0 else f"{concept}-{n + 1}"] = ev
         self.positions = {k: v for k, v in self.positions.items() if k in event_ids}
+        self._made: dict[TimeExpr, When | None] = {}  # equal times make equal Whens
 
     def __call__(self, t: TimeExpr | None) -> When | None:
         if t is None:
             return None
+        if t in self._made:
+            return self._made[t]
+        made = self._made[t] = self._make(t)
+        return made
+
+    def _make(self, t: TimeExpr) -> When | None:
         label = self.b.label(t)
         try:
             if t.date:

@@ -137,27 +137,50 @@ def _char_edits(text: str) -> list[tuple[int, int, str]]:
             if composed != run:
                 edits.append((m.start(), m.end(), composed))
             continue
-        base = m.start()
-        for k, ch in enumerate(run):
-            pos = base + k
-            if ch in _DELETE:
-                edits.append((pos, pos + 1, ""))
-            elif ch in _KEEP_CJK_PUNCT:
-                prev = text[pos - 1] if pos else ""
-                nxt = text[pos + 1] if pos + 1 < n else ""
-                if _is_digit(_nfkc(prev) if prev else "") and _is_digit(_nfkc(nxt) if nxt else ""):
-                    edits.append((pos, pos + 1, _KEEP_CJK_PUNCT[ch]))
-            elif "\u2460" <= ch <= "\u2473":
-                edits.append((pos, pos + 1, f"({ord(ch) - 0x245F})"))  # ① → (1), not a bare "1"
-            elif ch == "\u3000" and (pos == 0 or text[pos - 1] in "\n\u3000"):
-                edits.append((pos, pos + 1, "  "))  # an indented line: keep it a line
-            elif ch == _FFFD:
-                if _lost_slash(text, pos):
-                    edits.append((pos, pos + 1, "/"))
-            else:
-                out = _nfkc(ch)
-                if out != ch:
-                    edits.append((pos, pos + 1, out))
+        base, stop = m.span()
+        if _FFFD in run:  # a lost slash is judged on the text around it
+            edits += _run_edits(text, base, run)
+            continue
+        # the same run between the same characters has the same edits ("，" in "1，7")
+        prev = text[base - 1] if base else ""
+        nxt = text[stop] if stop < n else ""
+        for a, b, repl in _edits_between(prev, run, nxt):
+            edits.append((base + a, base + b, repl))
+    return edits
+
+
+@lru_cache(maxsize=8192)
+def _edits_between(prev: str, run: str, nxt: str) -> tuple[tuple[int, int, str], ...]:
+    """The edits of ``run`` (no U+FFFD in it) between ``prev`` and ``nxt`` ("" at the text's
+    ends), relative to its start."""
+    shift = len(prev)
+    return tuple((a - shift, b - shift, r) for a, b, r in _run_edits(prev + run + nxt, shift, run))
+
+
+def _run_edits(text: str, base: int, run: str) -> list[tuple[int, int, str]]:
+    """The edits of the characters of ``run``, which is at ``base`` in ``text``."""
+    edits: list[tuple[int, int, str]] = []
+    n = len(text)
+    for k, ch in enumerate(run):
+        pos = base + k
+        if ch in _DELETE:
+            edits.append((pos, pos + 1, ""))
+        elif ch in _KEEP_CJK_PUNCT:
+            prev = text[pos - 1] if pos else ""
+            nxt = text[pos + 1] if pos + 1 < n else ""
+            if _is_digit(_nfkc(prev) if prev else "") and _is_digit(_nfkc(nxt) if nxt else ""):
+                edits.append((pos, pos + 1, _KEEP_CJK_PUNCT[ch]))
+        elif "\u2460" <= ch <= "\u2473":
+            edits.append((pos, pos + 1, f"({ord(ch) - 0x245F})"))  # ① → (1), not a bare "1"
+        elif ch == "\u3000" and (pos == 0 or text[pos - 1] in "\n\u3000"):
+            edits.append((pos, pos + 1, "  "))  # an indented line: keep it a line
+        elif ch == _FFFD:
+            if _lost_slash(text, pos):
+                edits.append((pos, pos + 1, "/"))
+        else:
+            out = _nfkc(ch)
+            if out != ch:
+                edits.append((pos, pos + 1, out))
     return edits
 
 

@@ -33,10 +33,19 @@ from ..errors import InputError, Location
 from ..knowledge.registry import Knowledge
 from ..model import Case, Document, ReferenceRange
 from .assemble import Builder, Mention
-from .context import Cue, Span, assign, find_cues
+from .context import Cue, assign, find_cues
 from .doctype import classify
 from .encoding import decode
-from .labs import Analyte, Value, associate, find_range, find_typing, find_values, specimen_near
+from .labs import (
+    TYPING_WORDS,
+    Analyte,
+    Value,
+    associate,
+    find_range,
+    find_typing,
+    find_values,
+    specimen_near,
+)
 from .language import Language, document_language
 from .ncs import find_rows
 from .normalise import Normalised, normalise
@@ -44,10 +53,11 @@ from .resources import Entry, Resources, resources
 from .sections import AT_ADMISSION, DISCUSSION, SKIPPED, Section, find_sections
 from .sentences import Sentence, clause_breaks, split_sentences
 from .terms import boundary_ok, fold, same_case
-from .timeline import TimeExpr, find_times
+from .timeline import TimeExpr, TimeReader
 
 MAX_CHARS = 2_000_000
 _ADMISSION = re.compile(r"入院|admitted|admission|收入|住院", re.I)
+_ADMISSION_LOW = re.compile(r"入院|admitted|admission|收入|住院")  # for lower-cased text
 _SHEET_SPECIMEN = re.compile(r"(?:Specimen|標本|检体|标本|検体)\s?[:：]\s?(?P<s>serum|血清)", re.I)
 
 
@@ -157,6 +167,14 @@ class _Run:
         self._sentences = sentences
         self._sections = sections
         self._distribute(reads)
+        low = text.lower()
+        # IGNORECASE matching is plain matching of the lower case when lower-casing keeps
+        # every character in place (no İ, no final sigma) and no ı or ſ (which IGNORECASE
+        # takes for i and s) is in the text
+        self._low = low if len(low) == len(text) and not any(c in text for c in "Σıſ") else None
+        self._times = TimeReader(res.time, text, self._low)
+        self._admitted = _ADMISSION.search(text) is not None
+        self._typed = any(w in text for w in TYPING_WORDS)
         builder = Builder(self.kb, res, self.norm, self.doc_id)
         builder.add_rows(find_rows(res.ncs, self.norm, self.doc_id))
         sheet = _SHEET_SPECIMEN.search(text, 0, min(len(text), 3000))
@@ -274,18 +292,21 @@ class _Run:
     # -- one sentence -----------------------------------------------------------------
     def _sentence(self, read: _Read, section: Section, ctx: _Context, builder: Builder) -> None:
         sent, text, res = read.sent, self.text, self.res
+        start, end = sent.start, sent.end
         role = section.role
         mentions, signs = read.mentions, read.signs
-        admission = _ADMISSION.search(text, sent.start, sent.end) is not None
+        admission = self._admission(start, end)
         if admission:
             ctx.admitted = True
+        kinds = res.kinds
         treatments = [
             (m.start, m.end, m.entry.concept)
             for m in mentions
-            if res.kinds.get(m.entry.concept) == "treatment"
+            if kinds.get(m.entry.concept) == "treatment"
         ]
-        times, ctx.year = find_times(res.time, text, sent.start, sent.end, treatments, ctx.year)
-        times = [builder.resolve_previous(t, ctx.time) for t in times]
+        times, ctx.year = self._times.find(start, end, treatments, ctx.year)
+        if times:
+            times = [builder.resolve_previous(t, ctx.time) for t in times]
         if role in SKIPPED or "generic" in read.markers or "literature" in read.markers:
             ctx.chain = False
             return
@@ -294,41 +315,57 @@ class _Run:
                 return
             ctx.chain = True
             ctx.time = None  # a discussion does not narrate: no time carries over
-        window = self.folded[sent.start : sent.end]
-        mentions = [
-            m for m in mentions if not any(w in window for w in res.unless.get(m.entry.concept, ()))
-        ]
+        if any(m.entry.concept in res.unless for m in mentions):
+            window = self.folded[start:end]
+            mentions = [
+                m
+                for m in mentions
+                if not any(w in window for w in res.unless.get(m.entry.concept, ()))
+            ]
         for t in times:
             if t.date and not t.anchor and admission:
                 builder.admission(t)
-        typings = find_typing(text, sent.start, sent.end)
-        mentions = builder.attach_typing(mentions, typings, text, sent.start, sent.end)
-        values = [
-            v for v in find_values(res.labs, text, sent.start, sent.end) if v.censored is None
-        ]
-        values = [v for v in values if not any(m.start <= v.start < m.end for m in mentions)]
-        values = [v for v in values if not any(t.start <= v.start < t.end for t in times)]
-        spans = [Span(m.start, m.end) for m in mentions] + [Span(m.start, m.end) for m in signs]
-        breaks = clause_breaks(text, sent.start, sent.end, sent.language)
-        soft = breaks[1]
-        mods = assign(text, sent.start, sent.end, sent.language, spans, read.cues, breaks)
+        if self._typed:
+            typings = find_typing(text, start, end)
+            if typings:  # (without typings the mentions, in order of start, stay as they are)
+                mentions = builder.attach_typing(mentions, typings, text, start, end)
         measures = [
-            i for i, m in enumerate(mentions) if res.kinds.get(m.entry.concept) == "measurement"
+            i for i, m in enumerate(mentions) if kinds.get(m.entry.concept) == "measurement"
         ]
+        # Values are read where something takes them: a measurement of the sentence, the
+        # analyte of a table (ctx.series), or the narrative time of a sentence of values.
+        values: list[Value] = []
+        if measures or ctx.series is not None or (times and not mentions and not signs):
+            values = [v for v in find_values(res.labs, text, start, end) if v.censored is None]
+            if values and mentions:
+                values = [
+                    v for v in values if not any(m.start <= v.start < m.end for m in mentions)
+                ]
+            if values and times:
+                values = [v for v in values if not any(t.start <= v.start < t.end for t in times)]
+        spans: list[Mention] = mentions + signs
+        # clause breaks are read by the cues' scopes, by values looking for their analyte and
+        # by a CJK sentence's times (see _time_for)
+        if (spans and read.cues) or (measures and values) or (times and sent.language != "en"):
+            breaks = clause_breaks(text, start, end, sent.language)
+        else:
+            breaks = ([], [])
+        soft = breaks[1]
+        mods = assign(text, start, end, sent.language, spans, read.cues, breaks)
         analytes = [self._analyte(mentions[i]) for i in measures]
-        assoc = associate(text, values, analytes, soft)
+        assoc = associate(text, values, analytes, soft) if values and analytes else {}
         for k, m in enumerate(mentions):
-            when = self._time_for(m.start, times, ctx, sent, soft)
+            when = _time_for(m.start, times, ctx.time, sent, soft)
             specimen = None  # only a measurement has one
-            if res.kinds.get(m.entry.concept) == "measurement":
+            if kinds.get(m.entry.concept) == "measurement":
                 specimen = m.entry.specimen or specimen_near(
-                    res.labs, text, m.phrase_start, m.end, sent.start
+                    res.labs, text, m.phrase_start, m.end, start
                 )
             builder.mention(m, mods[k], role, when, specimen, sent, times)
         for a_index, value_indexes in assoc.items():
             m = mentions[measures[a_index]]
             specimen = m.entry.specimen or specimen_near(
-                res.labs, text, m.phrase_start, m.end, sent.start
+                res.labs, text, m.phrase_start, m.end, start
             )
             for vi in value_indexes:
                 v = values[vi]
@@ -336,7 +373,7 @@ class _Run:
                     m,
                     v,
                     role,
-                    self._time_for(v.start, times, ctx, sent, soft),
+                    _time_for(v.start, times, ctx.time, sent, soft),
                     specimen,
                     mods[measures[a_index]],
                 )
@@ -345,6 +382,14 @@ class _Run:
             builder.sign(s, mods[len(mentions) + k], role)
         if times and (mentions or signs or values):
             ctx.time = times[-1]  # a line of bare dates ("退院日：…") is not narrative time
+
+    def _admission(self, start: int, end: int) -> bool:
+        """Whether ``text[start:end]`` speaks of an admission (入院, "admitted", 住院)."""
+        if not self._admitted:
+            return False  # not a word of it in the whole text
+        if self._low is not None:
+            return _ADMISSION_LOW.search(self._low, start, end) is not None
+        return _ADMISSION.search(self.text, start, end) is not None
 
     def _analyte(self, m: Mention) -> Analyte:
         concept = m.entry.concept
@@ -378,32 +423,43 @@ class _Run:
             )
             for k in associate(text, values, [analyte], []).get(0, []):
                 v = values[k]
-                when = self._time_for(v.start, times, ctx, sent, [])
+                when = _time_for(v.start, times, ctx.time, sent, [])
                 builder.value(m, v, "series", when, specimen, None, ctx.series_range)
-        builder.label_results(read.cues, mentions, times)
+        if measures:  # results after a label need a measurement to label
+            builder.label_results(read.cues, mentions, times)
 
-    def _time_for(
-        self, pos: int, times: list[TimeExpr], ctx: _Context, sent: Sentence, soft: list[int]
-    ) -> TimeExpr | None:
-        before = [t for t in times if t.end <= pos]
-        after = [t for t in times if t.start >= pos]
-        if sent.language == "en":
-            if (
-                after
-                and after[0].start - pos <= 40
-                and (not before or after[0].start - pos < pos - before[-1].end)
-            ):
-                return after[0]
-            if before:
-                return before[-1]
-            return ctx.time
-        if before:
-            return before[-1]
-        if after:
-            stop = next((b for b in soft if b >= pos), sent.end)
-            if after[0].start < stop:
-                return after[0]
-        return ctx.time
+
+def _time_for(
+    pos: int, times: list[TimeExpr], current: TimeExpr | None, sent: Sentence, soft: list[int]
+) -> TimeExpr | None:
+    """The time of what is said at ``pos``: in English the time right after it (within 40
+    characters, and nearer than the one before) or else the last one before; in CJK the
+    last one before, or else one after it in the same clause; else the narrative's
+    ``current`` time."""
+    before: TimeExpr | None = None  # the last time that ends before pos
+    after: TimeExpr | None = None  # the first time that starts after it
+    for t in times:
+        if t.end <= pos:
+            before = t
+        if after is None and t.start >= pos:
+            after = t
+    if sent.language == "en":
+        if (
+            after is not None
+            and after.start - pos <= 40
+            and (before is None or after.start - pos < pos - before.end)
+        ):
+            return after
+        if before is not None:
+            return before
+        return current
+    if before is not None:
+        return before
+    if after is not None:
+        stop = next((b for b in soft if b >= pos), sent.end)
+        if after.start < stop:
+            return after
+    return current
 
 
 def _at_admission() -> TimeExpr:

@@ -85,7 +85,13 @@ def _rules(lexicons: tuple[Lexicon, ...]) -> _Rules:
         rf"^[ \t\u3000]*{numbering}(?P<h>{alternation}){closing}(?P<end>[:：][ \t]*|$)",
         re.M | re.I,
     )
-    inline = re.compile(rf"(?<=[。．.])[ \t]*(?P<h>{alternation})[ \t]*(?P<end>[:：][ \t]*)", re.I)
+    # after a sentence end (matched, not looked behind for, so that the regex engine can skip
+    # to the full stops; only the groups' positions are used), and only where a label can
+    # start (its first character, looked ahead for, spares trying every label)
+    first = "".join(sorted({re.escape(lbl.strip()[0]) for lbl in ordered if lbl.strip()}))
+    inline = re.compile(
+        rf"[。．.](?=[ \t]*[{first}])[ \t]*(?P<h>{alternation})[ \t]*(?P<end>[:：][ \t]*)", re.I
+    )
     return _Rules(line, inline, roles, tuple(sorted(roles, key=len, reverse=True)))
 
 

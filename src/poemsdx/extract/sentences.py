@@ -20,10 +20,14 @@ from .language import Language, detect
 from .sections import Section
 
 _CJK_END = "。．！？"
+# "[。．！？]+[」』）)]*|[.!?]+[\"'”’)\]]*(?=\s|$|[\u3000-\u9fff])|\n[ \t]*\n|\n", written
+# to begin with one character class so that the regex engine skips to candidate positions
 _RE_BOUNDARY = re.compile(
-    r"[。．！？]+[」』）)]*|[.!?]+[\"'”’)\]]*(?=\s|$|[\u3000-\u9fff])|\n[ \t]*\n|\n"
+    r"[。．！？.!?\n](?:(?<=[。．！？])[。．！？]*[」』）)]*"
+    r"|(?<=[.!?])[.!?]*[\"'”’)\]]*(?=\s|$|[\u3000-\u9fff])|(?<=\n)[ \t]*\n|(?<=\n))"
 )
-_RE_COLUMNS = re.compile(r"\S[ \t]{2,}\S")
+# two or more blanks between two non-blanks ("\S[ \t]{2,}\S"), found from the blanks
+_RE_COLUMNS = re.compile(r"[ \t](?<=\S[ \t])[ \t]+(?=\S)")
 _RE_ITEM = re.compile(r"[ \t]*(?:[-•*·・■●◆]|\d{1,2}[.)．、])[ \t]")
 _SHORT_LINE = 50
 _RE_LABEL = re.compile(r"[ \t]*[A-Za-z][A-Za-z /&()-]{0,24}:[ \t]")

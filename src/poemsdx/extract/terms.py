@@ -209,30 +209,34 @@ class _Group:
         found: list[list[tuple[int, int, list[Any]]]] = [[] for _ in self.members]
         if self.ac is not None:
             squeezed, kept, dropped = _squeeze(folded)
+            runs = len(kept)
+            r = 0  # the runs of spaces before ``last`` (which only grows)
             for last, value in self.ac.iter(squeezed):
                 if value is None:
                     continue  # a filler key (the text holds a noncharacter)
                 length, owned = value
                 i = last - length + 1
                 j = last + 1
-                if kept:  # back to positions in ``folded``, past the dropped spaces
-                    k = bisect_left(kept, i)
-                    if k:
-                        i += dropped[k - 1]
-                    k = bisect_left(kept, last)
-                    if k:
-                        j += dropped[k - 1]
+                if runs:  # back to positions in ``folded``, past the dropped spaces
+                    while r < runs and kept[r] < last:
+                        r += 1
+                    if r:
+                        j += dropped[r - 1]
+                        if kept[r - 1] < i:
+                            i += dropped[r - 1]
+                        else:  # a run inside the match
+                            k = bisect_left(kept, i)
+                            if k:
+                                i += dropped[k - 1]
                 for m, payloads in owned:
                     found[m].append((i, -j, payloads))
         out: list[_Occurrences[Any]] = []
         for occurrences in found:
-            occurrences.sort(key=_position)  # (start, end) pairs are distinct
+            # by start, the longest first; no two occurrences of one member share a span,
+            # so the payloads are never compared
+            occurrences.sort()
             out.append(([o[0] for o in occurrences], occurrences))
         return out
-
-
-def _position(occurrence: tuple[int, int, object]) -> tuple[int, int]:
-    return occurrence[0], occurrence[1]
 
 
 _Squeezed = tuple[str, str, list[int], list[int]]

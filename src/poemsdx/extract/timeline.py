@@ -15,9 +15,13 @@ date in the same sentence). Words and grammar live in ``lexicons/<lang>/time.yam
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Any
+
+import ahocorasick
 
 from .lexicon import Lexicon
 
@@ -41,17 +45,15 @@ def _alt(words: list[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
 
 
-def _needs(words: list[str]) -> re.Pattern[str]:
-    """Finds whether one of ``words`` occurs (which an alternation of them needs in order to
-    match): the words that contain no shorter one ("月" stands for "カ月" and "个月"). An
-    empty alternative needs nothing, and the empty pattern is found in every text."""
+def _needs(words: list[str]) -> tuple[str, ...]:
+    """The words of which one must occur for an alternation of ``words`` to match: those
+    that contain no shorter one ("月" stands for "カ月" and "个月"). Empty when an
+    alternative is empty (then nothing is needed)."""
     out: list[str] = []
     for w in sorted(set(words), key=len):
         if not any(o in w for o in out):
             out.append(w)
-    if not out or "" in out:
-        return re.compile("")
-    return re.compile("|".join(re.escape(w) for w in out))
+    return () if not out or "" in out else tuple(out)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -60,13 +62,16 @@ class _Pattern:
     pattern: re.Pattern[str]
     needs: tuple[int, ...]  # word sets (``TimeRules.words``) one word of each must occur
     gates: tuple[int, ...]  # regexes (``TimeRules.gates``) each of which must match
+    mask: int  # the word sets as bits
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class TimeRules:
     patterns: tuple[_Pattern, ...]
-    words: tuple[re.Pattern[str], ...]
+    words: tuple[re.Pattern[str], ...]  # finds a word of each set
     gates: tuple[re.Pattern[str], ...]
+    needed: Any  # pyahocorasick automaton: each word of a set -> (length, bits of its sets)
+    always: int  # bits of the sets that need nothing
     units: dict[str, str]
     numbers: dict[str, int]
     months: dict[str, int]
@@ -131,7 +136,7 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
     # year, 月, a unit of time, an event word): most sentences need none of them. Words
     # are looked for first; the regexes then confirm a year and an amount.
     low = {k: [x.lower() for x in v] for k, v in words.items()}
-    needs = [
+    need_words = [
         _needs(["19", "20"]),
         _needs(["月"]),
         _needs(["年"]),
@@ -142,7 +147,17 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
         _needs(low["after"] + low["before"]),
         _needs(low["just_before"] + low["just_after"] + low["at"] + low["after"] + low["before"]),
     ]
-    year_, month_, nen_, mon_, in_, event_, unit_, dir_, rel_ = range(len(needs))
+    year_, month_, nen_, mon_, in_, event_, unit_, dir_, rel_ = range(len(need_words))
+    needs = tuple(re.compile("|".join(map(re.escape, found)) or "") for found in need_words)
+    bits: dict[str, int] = {}
+    for k, found in enumerate(need_words):
+        for word in found:
+            bits[word] = bits.get(word, 0) | 1 << k
+    needed = ahocorasick.Automaton()
+    for word, b in bits.items():
+        needed.add_word(word, (len(word), b))
+    needed.make_automaton()
+    always = sum(1 << k for k, ws in enumerate(need_words) if not ws)
     year = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
     amount = (
         re.compile(rf"(?:\d|\b(?:{_alt(list(numbers))})\b)\s?(?:{unit})")
@@ -164,12 +179,17 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
         "amount": ((unit_, dir_), (1,)),
     }
     patterns = tuple(
-        _Pattern(kind, never if "mon>" in src and not mon else re.compile(src), *requires[kind])
+        _Pattern(
+            kind,
+            never if "mon>" in src and not mon else re.compile(src),
+            *requires[kind],
+            sum(1 << k for k in requires[kind][0]),
+        )
         for kind, src in sources.items()
     )
     fs = frozenset
     return TimeRules(
-        patterns, tuple(needs), (year, amount), units, numbers, months,
+        patterns, needs, (year, amount), needed, always, units, numbers, months,
         fs(w.lower() for w in words["after"]), fs(w.lower() for w in words["before"]),
         fs(w.lower() for w in words["just_before"]), fs(w.lower() for w in words["just_after"]),
         fs(w.lower() for w in words["admission"]), fs(w.lower() for w in words["onset"]),
@@ -196,13 +216,75 @@ def find_times(
     low = w.lower()
     if len(low) == len(w):
         w = low  # the patterns are written in lower case
-    found: list[TimeExpr] = []
-    taken: list[tuple[int, int]] = []
     has: list[bool | None] = [None] * len(rules.words)
     passed: list[bool | None] = [None] * len(rules.gates)
-    for p in rules.patterns:
-        if not _required(rules, p, w, has, passed):
-            continue
+    runs = [p for p in rules.patterns if _required(rules, p, w, has, passed)]
+    return _read(rules, text, w, start, runs, treatments, year)
+
+
+class TimeReader:
+    """``find_times`` over the sentences of one text, for a text read sentence by sentence:
+    the words the patterns need are looked for once in the whole text (a sentence without
+    treatment mentions is a slice of the lower-cased text, so what it holds is what the
+    whole text holds between its ends)."""
+
+    def __init__(self, rules: TimeRules, text: str, low: str | None = None) -> None:
+        """``low``: ``text.lower()`` when that is ``text`` lower-cased character by
+        character, as the pipeline already has it."""
+        self.rules, self.text = rules, text
+        if low is None:
+            low = text.lower()
+        # lower-casing is character by character except for a final sigma and for İ
+        self.low = low if len(low) == len(text) and "Σ" not in text else None
+        self.starts: list[int] = []
+        self.found: list[tuple[int, int, int]] = []  # (start, end, bits) of each word
+        if self.low is not None:
+            found = [(p - n + 1, p + 1, b) for p, (n, b) in rules.needed.iter(self.low)]
+            found.sort()
+            self.found = found
+            self.starts = [f[0] for f in found]
+
+    def find(
+        self, start: int, end: int, treatments: list[tuple[int, int, str]], year: int | None
+    ) -> tuple[list[TimeExpr], int | None]:
+        """``find_times(rules, text, start, end, treatments, year)``."""
+        rules = self.rules
+        if self.low is None or treatments:
+            return find_times(rules, self.text, start, end, treatments, year)
+        mask = rules.always
+        k = bisect_left(self.starts, start)
+        found = self.found
+        n = len(found)
+        while k < n:
+            s, e, b = found[k]
+            if s >= end:
+                break
+            if e <= end:
+                mask |= b
+            k += 1
+        runs = [p for p in rules.patterns if p.mask & mask == p.mask]
+        if not runs:
+            return [], year
+        w = self.low[start:end]
+        passed: list[bool | None] = [None] * len(rules.gates)
+        runs = [p for p in runs if _gates_pass(rules, p, w, passed)]
+        return _read(rules, self.text, w, start, runs, treatments, year)
+
+
+def _read(
+    rules: TimeRules,
+    text: str,
+    w: str,
+    start: int,
+    runs: list[_Pattern],
+    treatments: list[tuple[int, int, str]],
+    year: int | None,
+) -> tuple[list[TimeExpr], int | None]:
+    """The time expressions the patterns ``runs`` find in ``w`` (the sentence at ``start``
+    as the patterns read it)."""
+    found: list[TimeExpr] = []
+    taken: list[tuple[int, int]] = []
+    for p in runs:
         for m in p.pattern.finditer(w):
             s, e = m.start() + start, m.end() + start
             if any(s < te and ts < e for ts, te in taken):
@@ -228,6 +310,10 @@ def _required(
             seen = has[k] = rules.words[k].search(w) is not None
         if not seen:
             return False
+    return _gates_pass(rules, p, w, passed)
+
+
+def _gates_pass(rules: TimeRules, p: _Pattern, w: str, passed: list[bool | None]) -> bool:
     for k in p.gates:
         seen = passed[k]
         if seen is None:

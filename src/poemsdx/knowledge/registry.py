@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine import ast
-from ..errors import KnowledgeError
+from ..errors import InputError, KnowledgeError
 from .criteria import CriteriaSet, Differential, parse_criteria, parse_differential, parse_fragments
 from .schema import (
     Concept,
@@ -150,11 +150,12 @@ class Knowledge:
 
     # -- criteria -------------------------------------------------------------------------
     def criteria_set(self, cid: str) -> CriteriaSet:
+        """A criteria set by id; an unknown id is the caller's input error."""
         try:
             return self.criteria[cid]
         except KeyError:
             known = ", ".join(self.criteria)
-            raise KnowledgeError(f"unknown criteria set '{cid}'; known: {known}") from None
+            raise InputError(f"unknown criteria set '{cid}'; known: {known}") from None
 
     def iter_criteria(self, ids: Iterable[str] | None = None) -> Iterator[CriteriaSet]:
         if ids is None:
