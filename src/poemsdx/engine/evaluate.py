@@ -525,19 +525,59 @@ class Evaluator:
                 for (cid, detail), memo in self._criteria_memo.items():
                     if cid != crit.id and name not in _parameters_used(self.kb, cid):
                         other._criteria_memo[(cid, detail)] = memo
-                alt = other.assess_set(crit, with_alternatives=False, detail=False)
+                status, category = other.verdict(crit)
+                tests: list[str] = []
+                if (status, category) != (base.status, base.category):
+                    alt = other.assess_set(crit, with_alternatives=False, detail=False)
+                    tests = [t.id for t in alt.next_tests]
                 out.append(
                     Alternative(
-                        name,
-                        value,
-                        vspec.label,
-                        alt.status,
-                        alt.category,
-                        vspec.verification,
-                        [t.id for t in alt.next_tests],
+                        name, value, vspec.label, status, category, vspec.verification, tests
                     )
                 )
         return out
+
+    # -- verdicts only ----------------------------------------------------------------------
+    def verdict(self, crit: CriteriaSet) -> tuple[Status, str | None]:
+        """Status and category without building the result tree (for alternatives)."""
+        items: dict[str, Truth] = {}
+        if crit.categories:
+            truths = [(c.id, self.truth(c.node, crit, items)) for c in crit.categories]
+        else:
+            assert crit.logic is not None
+            truths = [("met", self.truth(crit.logic, crit, items))]
+        for cid, truth in truths:
+            if truth is T:
+                return "met", (cid if crit.categories else None)
+        if all(t is F for _, t in truths):
+            return "not_met", None
+        return "undetermined", None
+
+    def truth(self, n: ast.Node, crit: CriteriaSet, items: dict[str, Truth]) -> Truth:
+        """The Kleene value of a node; atoms are evaluated as in the full tree."""
+        if isinstance(n, ast.All):
+            return all_of(self.truth(c, crit, items) for c in n.children)
+        if isinstance(n, ast.Any):
+            return any_of(self.truth(c, crit, items) for c in n.children)
+        if isinstance(n, ast.AtLeast):
+            return at_least(n.n, (self.truth(c, crit, items) for c in n.children))
+        if isinstance(n, ast.NoneOf):
+            return none_of(self.truth(c, crit, items) for c in n.children)
+        if isinstance(n, ast.Not):
+            return ~self.truth(n.child, crit, items)
+        if isinstance(n, ast.Fragment):
+            return self.truth(n.child, crit, items)
+        if isinstance(n, ast.ItemRef):
+            if n.item not in items:
+                items[n.item] = self.truth(crit.items[n.item].node, crit, items)
+            return items[n.item]
+        if isinstance(n, ast.ParamSwitch):
+            return self.truth(dict(n.cases)[self.param(crit, n.param)], crit, items)
+        if isinstance(n, ast.Constant):
+            return T if n.value else F
+        if isinstance(n, ast.FindingAtom):
+            return self.facts.finding(n.concept).truth
+        return self.node(n, crit, {}).truth  # points, labs, results, other sets, features
 
     def _missing(
         self, crit: CriteriaSet, cats: list[CategoryResult], status: Status, category: str | None
