@@ -56,15 +56,26 @@ def evaluate(
     criteria: Iterable[str] | None = None,
     params: Mapping[str, str] | None = None,
     kb: Knowledge | None = None,
+    *,
+    robustness: bool | Iterable[str] = True,
 ) -> Evaluation:
-    """Evaluate criteria sets (default: all shipped) on a case."""
+    """Evaluate criteria sets (default: all shipped) on a case. ``robustness`` — True, False,
+    or the ids of the sets to re-evaluate under every alternative parameter value (a CDS
+    Hooks card needs it only for its headline set)."""
     kb = kb or load_knowledge()
     _check_params(kb, params)
     evaluator = Evaluator(kb, Facts(case, kb), params)
     if not case.describes_a_patient:
         # A textbook entry has no patient: no verdicts, however many features it lists.
         return Evaluation(case, [], kb.version, parameters=dict(params or {}))
-    assessments = [evaluator.assess_set(c) for c in kb.iter_criteria(criteria)]
+    if isinstance(robustness, bool):
+        wanted = {c.id for c in kb.iter_criteria(criteria)} if robustness else set()
+    else:
+        wanted = set(robustness)
+    assessments = [
+        evaluator.assess_set(c, with_alternatives=c.id in wanted)
+        for c in kb.iter_criteria(criteria)
+    ]
     return Evaluation(
         case,
         assessments,

@@ -36,7 +36,7 @@ from ..io.fhir._common import Names
 from ..io.interop import code_map
 from ..knowledge.registry import Knowledge, load_knowledge
 from .cds_auth import AuthError, JwtVerifier, TrustedIssuer
-from .cds_cards import build_cards
+from .cds_cards import PRIMARY, build_cards
 from .cds_feedback import FeedbackRow, FeedbackStore
 from .cds_fhir import (
     BadPrefetch,
@@ -257,7 +257,10 @@ class CdsService:
             case, report = case_from_resources(resources, self.kb, source="cds-hooks")
         except InputError as exc:
             raise CdsError(400, "bad_request", f"FHIR data could not be read: {exc}") from None
-        ev = await run_in_threadpool(evaluate, case, None, None, self.kb)
+        # A card shows robustness for its headline set only: skip the other alternatives.
+        ev = await run_in_threadpool(
+            lambda: evaluate(case, None, None, self.kb, robustness=(PRIMARY,))
+        )
         source: dict[str, Any] = {"label": self.settings.source_label}
         if self.settings.source_url:
             source["url"] = self.settings.source_url
