@@ -25,13 +25,14 @@ and *patient* (本例, "this patient", 该患者).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol
 
 from .lexicon import Language, Lexicon
-from .sentences import clause_breaks
+from .sentences import Sentence, clause_breaks
 from .terms import Automaton, boundary_ok, fold_form
 
 CATEGORIES = (
@@ -55,7 +56,7 @@ class CueDef:
     key: str = ""  # the folded form
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made by the hundred, and a frozen one costs 4x
 class Cue:
     start: int
     end: int
@@ -136,6 +137,32 @@ def find_cues(
     return cues, markers
 
 
+def find_cues_each(
+    rules: dict[Language, CueRules], text: str, folded: str, sentences: Sequence[Sentence]
+) -> list[tuple[list[Cue], set[str]]]:
+    """``find_cues`` for each sentence, with the cues of the sentence's language."""
+    out: list[tuple[list[Cue], set[str]]] = [([], set()) for _ in sentences]
+    accept = _accept(text)
+    for lang, lang_rules in rules.items():
+        indexes = [k for k, s in enumerate(sentences) if s.language == lang]
+        if not indexes:
+            continue
+        ranges = [(sentences[k].start, sentences[k].end) for k in indexes]
+        found = lang_rules.cues.scan_each(folded, accept, ranges)
+        for k, matches in zip(indexes, found, strict=True):
+            if matches:
+                out[k] = _cues_and_markers(matches)
+    return out
+
+
+def _cues_and_markers(
+    matches: list[tuple[int, int, tuple[CueDef, ...]]],
+) -> tuple[list[Cue], set[str]]:
+    cues = [Cue(s, e, d) for s, e, defs in matches for d in defs if d.category not in MARKERS]
+    markers = {d.category for _, _, defs in matches for d in defs if d.category in MARKERS}
+    return cues, markers
+
+
 @dataclass(frozen=True, slots=True)
 class Span:
     start: int
@@ -171,6 +198,9 @@ def assign(
     active = [c for c in cues if c.defn.direction in ("forward", "backward", "both")]
     cue_starts = sorted({c.start for c in active})
     out = [Modifiers() for _ in mentions]
+    # the mentions by start, to take those a scope holds by bisection
+    order = sorted(range(len(mentions)), key=lambda k: mentions[k].start)
+    starts = [mentions[k].start for k in order]
     for cue in active:
         lo, hi = _scope(
             text,
@@ -184,11 +214,10 @@ def assign(
             mentions,
             cue_starts,
         )
-        for k, m in enumerate(mentions):
-            if m.end <= lo or m.start >= hi or (m.start < cue.end and cue.start < m.end):
-                continue
-            if not (lo <= m.start and m.end <= hi):
-                continue
+        for k in order[bisect_left(starts, lo) : bisect_left(starts, hi)]:
+            m = mentions[k]  # lo <= m.start < hi
+            if m.end > hi or (m.start < cue.end and cue.start < m.end):
+                continue  # not wholly in the scope, or the cue is part of it
             mod = out[k]
             cat = cue.defn.category
             if cat == "result":
@@ -247,17 +276,20 @@ def _scope(
     return lo, hi
 
 
+_RE_BRACKET = re.compile(r"[()（）\[\]]")
+_RE_CLOSING = re.compile(r"[)）\]]")
+
+
 def _parentheses(text: str, pos: int, start: int, end: int) -> tuple[int, int]:
     """The innermost parenthesis around ``pos`` within the sentence, or (-1, -1)."""
     depth = 0
-    for i in range(pos - 1, start - 1, -1):
-        ch = text[i]
-        if ch in ")）]":
+    for b in reversed([m.start() for m in _RE_BRACKET.finditer(text, start, pos)]):
+        if text[b] in ")）]":
             depth += 1
-        elif ch in "(（[":
-            if depth == 0:
-                close = next((j for j in range(pos, end) if text[j] in ")）]"), end)
-                return i, close
+        elif depth == 0:  # an opening bracket not closed before pos
+            close = _RE_CLOSING.search(text, pos, end)
+            return b, end if close is None else close.start()
+        else:
             depth -= 1
     return -1, -1
 

@@ -54,19 +54,20 @@ _RE_PATIENT = re.compile(
 # The same four patterns for lower-cased text, without IGNORECASE, each written to begin
 # with a literal or a character class so that the regex engine skips quickly to where a
 # match can start: "\bword" becomes "w(?<!\w.)ord" (the letter, then no word character
-# before it). On the lower-cased text they find exactly what the patterns above find on
-# the text (see ``_lowered``).
+# before it), and a number is followed only where what must come after it does. On the
+# lower-cased text they find exactly what the patterns above find on the text (see
+# ``_lowered``).
 _W = r"(?<!\w.)"
 _LOW_POPULATION = re.compile(
-    r"[(（\d](?:(?<=[(（])\s?\d{1,3}(?:\.\d)?\s?%\s?[)）]|(?<=\d)\d*\s?/\s?\d+\s?例"
-    r"|(?<=\d)\d*\s?%\s?of\s(?:the\s)?patients)"
+    r"[(（\d](?:(?<=[(（])\s?\d{1,3}(?:\.\d)?\s?%\s?[)）]"
+    r"|(?<=\d)(?=\d*\s?[/%])(?:\d*\s?/\s?\d+\s?例|\d*\s?%\s?of\s(?:the\s)?patients))"
 )
 _LOW_GENERIC_EN = re.compile(
     rf"(?:t{_W}(?:his disease|he disease|he syndrome is)|m{_W}ost patients|p{_W}atients with)\b"
 )
 _LOW_AGE_SEX = re.compile(
     r"[\d男女as性年](?:"
-    r"(?<=\d)(?:\d{0,2}\s?(?:歳|岁|才)\s?(?:の)?\s?[，,、]?\s?(?:男性|女性|男|女)"
+    r"(?<=\d)(?=\d{0,2}[\s歳岁才\-y])(?:\d{0,2}\s?(?:歳|岁|才)\s?(?:の)?\s?[，,、]?\s?(?:男性|女性|男|女)"
     r"|\d{0,2}[- ]year[- ]old\s(?:man|woman|male|female|boy|girl|gentleman|lady|patient)"
     rf"|{_W}\d{{0,2}}\s?(?:y/?o|yo)\b)"
     r"|(?<=[男女])性?\s?[，,、]?\s?\d{1,3}\s?(?:歳|岁)"
@@ -117,6 +118,32 @@ def classify(
 ) -> Verdict:
     """Decide the kind of ``text`` (normalised), given its section header texts and the
     markers of its sentences (generic / literature / patient, from ``context``)."""
+    verdict = _classify(text, lexicons, header_texts, markers, titled, True)
+    assert verdict is not None
+    return verdict
+
+
+def disease_verdict(
+    text: str,
+    lexicons: tuple[Lexicon, ...],
+    header_texts: list[str],
+    markers: list[set[str]] | None = None,
+    titled: bool = False,
+) -> Verdict | None:
+    """``classify``, or None when the text is plainly a patient record: too few signs of a
+    disease description (content) for the patient signals to matter, which are then not
+    counted."""
+    return _classify(text, lexicons, header_texts, markers, titled, False)
+
+
+def _classify(
+    text: str,
+    lexicons: tuple[Lexicon, ...],
+    header_texts: list[str],
+    markers: list[set[str]] | None,
+    titled: bool,
+    always: bool,
+) -> Verdict | None:
     known = _headings(lexicons)
     reasons: list[str] = []
     text = text[:_SAMPLE]
@@ -131,13 +158,9 @@ def classify(
     if low is None:
         population = len(_RE_POPULATION.findall(text))
         generic_en = len(_RE_GENERIC_EN.findall(text))
-        age_sex = len(_RE_AGE_SEX.findall(text))
-        patient_words = len(_RE_PATIENT.findall(text))
     else:
         population = len(_LOW_POPULATION.findall(low))
         generic_en = len(_LOW_GENERIC_EN.findall(low))
-        age_sex = len(_LOW_AGE_SEX.findall(low))
-        patient_words = len(_LOW_PATIENT.findall(low))
     generic = len(_RE_GENERIC_CJK.findall(text)) + generic_en
     content = min(population, 10) + min(generic, 10)
     if population:
@@ -146,16 +169,24 @@ def classify(
         reasons.append(f"{generic} generic subject(s)")
     marked = markers or []
     generic_sentences = sum(1 for m in marked if m & {"generic", "literature"})
-    patient_sentences = sum(
-        1 for m in marked if "patient" in m and not m & {"generic", "literature"}
-    )
     if generic_sentences:
         content += 2 * min(generic_sentences, 10)
         reasons.append(f"{generic_sentences} sentence(s) about the disease in general")
     if titled:
         content += 4
         reasons.append("titled with the name of a disease")
+    if content < 4 and not always:
+        return None  # a patient record whatever its patient signals (see below)
     disease = headings + content
+    if low is None:
+        age_sex = len(_RE_AGE_SEX.findall(text))
+        patient_words = len(_RE_PATIENT.findall(text))
+    else:
+        age_sex = len(_LOW_AGE_SEX.findall(low))
+        patient_words = len(_LOW_PATIENT.findall(low))
+    patient_sentences = sum(
+        1 for m in marked if "patient" in m and not m & {"generic", "literature"}
+    )
     patient = 6 * age_sex + 2 * patient_words + 2 * patient_sentences
     if patient:
         reasons.append(f"patient signals {patient}")

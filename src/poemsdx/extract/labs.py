@@ -61,7 +61,7 @@ _MAX_UNIT = 24
 _UNIT_WORDS = (("分", "min"), ("小时", "h"), ("時間", "h"))  # mL/分/1.73m2
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made by the hundred, and a frozen one costs 4x
 class Value:
     start: int
     end: int  # end of the value, unit and range
@@ -71,7 +71,7 @@ class Value:
     range: ReferenceRange | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made by the hundred, and a frozen one costs 4x
 class Typing:
     start: int
     end: int
@@ -305,7 +305,7 @@ def specimen_near(rules: LabRules, text: str, start: int, end: int, floor: int) 
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made by the hundred, and a frozen one costs 4x
 class Analyte:
     """A measurement mention as the association step sees it."""
 

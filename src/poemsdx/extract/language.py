@@ -86,9 +86,13 @@ def document_language(text: str) -> Language:
     sample = text[:_SAMPLE]
     if sample.isascii():
         return "en"  # no kana, no Han
-    kana, han = _count(_RE_KANA_RUN, sample), _count(_RE_HAN_RUN, sample)
+    n = len(sample)
+    kana = _count(_RE_KANA_RUN, sample)
+    if kana * 5 >= n:  # then the Latin letters (at most n - kana) cannot outnumber 4 kana
+        return _detect(sample, None, kana, None)
+    han = _count(_RE_HAN_RUN, sample)
     if kana + han == 0:
         return "en"
-    if (kana + han) * 4 < _count(_RE_LATIN_RUN, sample):
-        return "en"
+    if (kana + han) * 5 < n and (kana + han) * 4 < _count(_RE_LATIN_RUN, sample):
+        return "en"  # (with as many CJK characters as a fifth, Latin cannot have 4 times it)
     return _detect(sample, None, kana, han)

@@ -36,6 +36,9 @@ _SAFE = (
     "\u0391-\u03a9\u03b1-\u03c9"
 )
 _RE_UNSAFE = re.compile(f"[\u3040-\u30ff][\u3099\u309a]|\r\n?|[^{_SAFE}]+")
+# the same without combining voicing marks in the text, begun with one character class so
+# that the regex engine skips the safe characters quickly
+_RE_UNSAFE_PLAIN = re.compile(f"[^{_SAFE}](?:(?<=\r)\n?|[^{_SAFE}]*)")
 _DELETE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
 _KEEP_CJK_PUNCT = {"\uff0c": ",", "\uff0e": "."}  # kept, except between digits
 _FFFD = "\ufffd"
@@ -44,11 +47,11 @@ _CJK = (
     "\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u31f0-\u31ff\u3400-\u4dbf"
     "\u4e00-\u9fff\uf900-\ufaff\uff01-\uff0f\uff1a-\uff20\uff5b-\uff65"
 )
-# Spaces after or before a CJK character, and line breaks with the blanks around them.
-# Both are written to begin with a character class (``[ \t]+`` as ``[ \t][ \t]*``), which
-# lets the regex engine skip quickly to candidate positions; they match exactly what
-# "(?<=[CJK])[ \t]+|[ \t]+(?=[CJK])" and "[ \t]*\n(?:[ \t]*\n)*[ \t]*" match.
-_RE_CJK_SPACE = re.compile(f"[ \\t](?:(?<=[{_CJK}][ \\t])[ \\t]*|[ \\t]*(?=[{_CJK}]))")
+# A lone space or tab after or before a CJK character (the runs of blanks that
+# "(?<=[CJK])[ \t]+|[ \t]+(?=[CJK])" finds, when one long), and line breaks with the
+# blanks around them ("[ \t]*\n(?:[ \t]*\n)*[ \t]*"). Both are written to begin with a
+# character class, which lets the regex engine skip quickly to candidate positions.
+_RE_CJK_SPACE = re.compile(f"[ \\t](?:(?<=[{_CJK}][ \\t])(?![ \\t])|(?<![ \\t][ \\t])(?=[{_CJK}]))")
 _RE_LINEBREAK = re.compile(r"[ \t\n](?:(?<=\n)|[ \t]*\n)(?:[ \t]*\n)*[ \t]*")
 _RE_IS_CJK = re.compile(f"[{_CJK}]")
 _RE_HIRAGANA = re.compile("[\u3041-\u3096]")
@@ -66,6 +69,7 @@ class _Map:
     src: list[int] = field(default_factory=list)  # segment starts in the source
     src_len: list[int] = field(default_factory=list)  # -1: identity segment
     dst_len: int = 0
+    plain: bool = False  # no edits: every position maps to itself
 
     def start(self, pos: int) -> int:
         i = bisect_right(self.dst, pos) - 1
@@ -87,16 +91,34 @@ class _Map:
 
 
 def _apply(text: str, edits: list[tuple[int, int, str]]) -> tuple[str, _Map]:
-    """Apply sorted, non-overlapping ``(start, end, replacement)`` edits."""
+    """Apply sorted, non-overlapping ``(start, end, replacement)`` edits.
+
+    A one-character replacement of one character ("１" → "1") maps positions exactly as no
+    edit does, so it extends the identity segment around it instead of making its own: a
+    text of full-width digits keeps a map of few segments. (Not at the very end, where the
+    position after the text maps to the start of a last edit.)"""
     out: list[str] = []
     m = _Map()
     src_pos = 0
     dst_pos = 0
+    plain = True  # the map so far is one identity segment (or none)
     for start, end, repl in edits:
+        if end - start == 1 and len(repl) == 1 and end < len(text):
+            if not m.src_len or m.src_len[-1] >= 0:  # open an identity segment
+                m.dst.append(dst_pos)
+                m.src.append(src_pos)
+                m.src_len.append(-1)
+            out.append(text[src_pos:start])
+            out.append(repl)
+            dst_pos += end - src_pos
+            src_pos = end
+            continue
+        plain = False
         if start > src_pos:
-            m.dst.append(dst_pos)
-            m.src.append(src_pos)
-            m.src_len.append(-1)
+            if not m.src_len or m.src_len[-1] >= 0:
+                m.dst.append(dst_pos)
+                m.src.append(src_pos)
+                m.src_len.append(-1)
             out.append(text[src_pos:start])
             dst_pos += start - src_pos
         m.dst.append(dst_pos)
@@ -106,12 +128,14 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> tuple[str, _Map]:
         dst_pos += len(repl)
         src_pos = end
     if src_pos < len(text):
-        m.dst.append(dst_pos)
-        m.src.append(src_pos)
-        m.src_len.append(-1)
+        if not m.src_len or m.src_len[-1] >= 0:
+            m.dst.append(dst_pos)
+            m.src.append(src_pos)
+            m.src_len.append(-1)
         out.append(text[src_pos:])
         dst_pos += len(text) - src_pos
     m.dst_len = dst_pos
+    m.plain = plain
     return "".join(out), m
 
 
@@ -127,7 +151,8 @@ def _is_digit(ch: str) -> bool:
 def _char_edits(text: str) -> list[tuple[int, int, str]]:
     edits: list[tuple[int, int, str]] = []
     n = len(text)
-    for m in _RE_UNSAFE.finditer(text):
+    voiced = "\u3099" in text or "\u309a" in text
+    for m in (_RE_UNSAFE if voiced else _RE_UNSAFE_PLAIN).finditer(text):
         run = m.group()
         if run[0] == "\r":
             edits.append((m.start(), m.end(), "\n"))
@@ -141,10 +166,14 @@ def _char_edits(text: str) -> list[tuple[int, int, str]]:
         if _FFFD in run:  # a lost slash is judged on the text around it
             edits += _run_edits(text, base, run)
             continue
-        # the same run between the same characters has the same edits ("，" in "1，7")
-        prev = text[base - 1] if base else ""
-        nxt = text[stop] if stop < n else ""
-        for a, b, repl in _edits_between(prev, run, nxt):
+        if "\uff0c" in run or "\uff0e" in run or "\u3000" in run:
+            # what becomes of these depends on the characters around the run ("，" in "1，7")
+            prev = text[base - 1] if base else ""
+            nxt = text[stop] if stop < n else ""
+            found = _edits_between(prev, run, nxt)
+        else:
+            found = _edits_between("", run, "")  # the run alone decides
+        for a, b, repl in found:
             edits.append((base + a, base + b, repl))
     return edits
 
@@ -205,9 +234,8 @@ def _layout_edits(
 ) -> list[tuple[int, int, str]]:
     edits: list[tuple[int, int, str]] = []
     columns: set[int] | None = None  # starts of the lines that have columns (found once)
-    for m in _RE_CJK_SPACE.finditer(text):
-        if "\n" not in m.group() and len(m.group()) == 1:
-            edits.append((m.start(), m.end(), ""))  # a PDF tool's space; 2+ separate columns
+    # a PDF tool's space (two or more separate columns)
+    edits += [(m.start(), m.end(), "") for m in _RE_CJK_SPACE.finditer(text)]
     for m in _RE_LINEBREAK.finditer(text):
         start, end = m.span()
         if start == 0 or end >= len(text):
@@ -284,7 +312,8 @@ class Normalised:
         """The original characters behind ``text[start:end]``."""
         s, e = start, max(start, end)
         for m in reversed(self._maps):
-            s, e = m.start(s), m.end(e) if e > s else m.start(s)
+            if not m.plain:
+                s, e = m.start(s), m.end(e) if e > s else m.start(s)
         return s, max(s, e)
 
     def quote(self, start: int, end: int) -> str:

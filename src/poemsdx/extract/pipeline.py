@@ -33,8 +33,8 @@ from ..errors import InputError, Location
 from ..knowledge.registry import Knowledge
 from ..model import Case, Document, ReferenceRange
 from .assemble import Builder, Mention
-from .context import Cue, assign, find_cues
-from .doctype import classify
+from .context import Cue, assign, find_cues_each
+from .doctype import disease_verdict
 from .encoding import decode
 from .labs import (
     TYPING_WORDS,
@@ -59,6 +59,7 @@ MAX_CHARS = 2_000_000
 _ADMISSION = re.compile(r"入院|admitted|admission|收入|住院", re.I)
 _ADMISSION_LOW = re.compile(r"入院|admitted|admission|收入|住院")  # for lower-cased text
 _SHEET_SPECIMEN = re.compile(r"(?:Specimen|標本|检体|标本|検体)\s?[:：]\s?(?P<s>serum|血清)", re.I)
+_SHEET_SPECIMEN_LOW = re.compile(r"(?:specimen|標本|检体|标本|検体)\s?[:：]\s?(?P<s>serum|血清)")
 
 
 def extract_text(
@@ -148,19 +149,18 @@ class _Run:
         text, res = self.text, self.res
         sections = find_sections(text, res.ordered)
         sentences = split_sentences(text, sections, self.language)
-        reads = [
-            _Read(s, *find_cues(res.cues[s.language], text, self.folded, s.start, s.end))
-            for s in sentences
-        ]
+        cues = find_cues_each(res.cues, text, self.folded, sentences)
+        reads = [_Read(s, *found) for s, found in zip(sentences, cues, strict=True)]
         headers = [text[s.header[0] : s.header[1]] for s in sections if s.header]
-        verdict = classify(
+        verdict = disease_verdict(
             text, res.ordered, headers, [r.markers for r in reads], self._titled(reads)
         )
+        kind = verdict.kind if verdict is not None else "patient_record"
         doc = Document(
-            id=self.doc_id, kind=verdict.kind, language=self.language,
+            id=self.doc_id, kind=kind, language=self.language,
             source=self.source, text=self.norm.original,
         )  # fmt: skip
-        if verdict.kind == "disease_description":
+        if verdict is not None and verdict.kind == "disease_description":
             note = "describes a disease, not a patient: " + "; ".join(verdict.reasons)
             return Case(id=self.doc_id, documents=(doc,), notes=note)
         self._starts = [s.start for s in sentences]
@@ -177,7 +177,10 @@ class _Run:
         self._typed = any(w in text for w in TYPING_WORDS)
         builder = Builder(self.kb, res, self.norm, self.doc_id)
         builder.add_rows(find_rows(res.ncs, self.norm, self.doc_id))
-        sheet = _SHEET_SPECIMEN.search(text, 0, min(len(text), 3000))
+        if self._low is not None:  # (see above)
+            sheet = _SHEET_SPECIMEN_LOW.search(self._low, 0, min(len(text), 3000))
+        else:
+            sheet = _SHEET_SPECIMEN.search(text, 0, min(len(text), 3000))
         builder.sheet_specimen = "serum" if sheet else None
         ctx = _Context()
         current = -1
@@ -205,28 +208,30 @@ class _Run:
         line = re.sub(r"[(（][^)）]*[)）]", "", self.text[first.start : first.end]).strip()
         if not line or "\n" in line or len(line) > 60:
             return False
-        found = self.res.terms.scan(fold(line), lambda s, e, p: (p[0], e))
-        return any(
-            m.start == 0
-            and m.end == len(line)
-            and any(self.res.kinds.get(x.concept) == "disease" for x in m.payload)
-            for m in found
+        # a match of the whole line is the longest at its start, so the one a scan picks
+        payloads = self.res.terms.whole(fold(line))
+        return payloads is not None and any(
+            self.res.kinds.get(x.concept) == "disease" for x in payloads[0]
         )
 
     # -- matching ---------------------------------------------------------------------
     def _distribute(self, reads: list[_Read]) -> None:
         """Scan the whole text once for terms and signs, then hand each to its sentence."""
-        terms = self.res.terms.scan(self.folded, self._accept_term)
-        signs = self.res.signs.scan(self.folded, self._accept_sign)
+        whole = [(0, len(self.folded))]
+        terms = self.res.terms.scan_each(self.folded, self._accept_term, whole)[0]
+        signs = self.res.signs.scan_each(self.folded, self._accept_sign, whole)[0]
         for found, attr in ((terms, "mentions"), (signs, "signs")):
             k = 0
+            n = len(found)
             for read in reads:
-                while k < len(found) and found[k].start < read.sent.start:
+                sent = read.sent
+                while k < n and found[k][0] < sent.start:
                     k += 1
                 out = getattr(read, attr)
-                while k < len(found) and found[k].start < read.sent.end:
-                    for entry in found[k].payload:
-                        out.append(Mention(found[k].start, found[k].end, entry))
+                while k < n and found[k][0] < sent.end:
+                    start, end, entries = found[k]
+                    for entry in entries:
+                        out.append(Mention(start, end, entry))
                     k += 1
 
     def _sentence_at(self, pos: int) -> Sentence | None:
@@ -329,6 +334,8 @@ class _Run:
             typings = find_typing(text, start, end)
             if typings:  # (without typings the mentions, in order of start, stay as they are)
                 mentions = builder.attach_typing(mentions, typings, text, start, end)
+        if not mentions and not signs and ctx.series is None and not times:
+            return  # nothing here to read, nor values for a table or a time to carry
         measures = [
             i for i, m in enumerate(mentions) if kinds.get(m.entry.concept) == "measurement"
         ]

@@ -40,10 +40,18 @@ _RE_BRACKET = re.compile(
 )
 _RE_SOAP = re.compile(r"^[ \t]*(?P<h>[SOAP])[)）:：][ \t]*", re.M)
 _SOAP = {"S": "history", "O": "examination", "A": "assessment", "P": "plan"}
+# The three in one pass (what each finds starts a line with a character of its own: 【■,
+# SOAP, FT図表图, so no two find the same line)
+_LEAD = "^[ \\t]*"
+_RE_LINE_MARKS = re.compile(
+    rf"{_LEAD}(?:{_RE_BRACKET.pattern.removeprefix(_LEAD)}|{_RE_SOAP.pattern.removeprefix(_LEAD)}"
+    rf"|(?P<legend>{_RE_LEGEND.pattern.removeprefix(_LEAD)}))",
+    re.M,
+)
 _CJK_CHAR = re.compile("[\u3040-\u30ff\u3400-\u9fff]")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made by the hundred, and a frozen one costs 4x
 class Section:
     start: int  # where the section's text begins (after the header)
     end: int
@@ -66,6 +74,7 @@ class _Rules:
     inline: re.Pattern[str]
     roles: dict[str, str]
     by_length: tuple[str, ...]  # label keys, longest first (for bracketed headers)
+    first: str  # the characters labels begin with, for a character class
 
 
 @lru_cache(maxsize=8)
@@ -81,18 +90,25 @@ def _rules(lexicons: tuple[Lexicon, ...]) -> _Rules:
     alternation = "|".join(_label_pattern(lbl) for lbl in ordered)
     numbering = r"(?:[0-9IVX]{1,4}[.)．、][ \t]*|[【\[■●◆〈<＜(（][ \t]*)?"
     closing = r"[ \t]*[】\]〉>＞)）]?[ \t]*"
+    # a label's first character, looked ahead for, spares trying every label where none
+    # can start
+    first = _first_characters(ordered)
     line = re.compile(
-        rf"^[ \t\u3000]*{numbering}(?P<h>{alternation}){closing}(?P<end>[:：][ \t]*|$)",
+        rf"^(?=[ \t\u3000]*{numbering}[{first}])"
+        rf"[ \t\u3000]*{numbering}(?P<h>{alternation}){closing}(?P<end>[:：][ \t]*|$)",
         re.M | re.I,
     )
     # after a sentence end (matched, not looked behind for, so that the regex engine can skip
-    # to the full stops; only the groups' positions are used), and only where a label can
-    # start (its first character, looked ahead for, spares trying every label)
-    first = "".join(sorted({re.escape(lbl.strip()[0]) for lbl in ordered if lbl.strip()}))
+    # to the full stops; only the groups' positions are used)
     inline = re.compile(
         rf"[。．.](?=[ \t]*[{first}])[ \t]*(?P<h>{alternation})[ \t]*(?P<end>[:：][ \t]*)", re.I
     )
-    return _Rules(line, inline, roles, tuple(sorted(roles, key=len, reverse=True)))
+    return _Rules(line, inline, roles, tuple(sorted(roles, key=len, reverse=True)), first)
+
+
+def _first_characters(labels: list[str]) -> str:
+    """The characters labels begin with, escaped for a character class."""
+    return "".join(sorted({re.escape(lbl.strip()[0]) for lbl in labels if lbl.strip()}))
 
 
 def _key(label: str) -> str:
@@ -101,9 +117,17 @@ def _key(label: str) -> str:
 
 def keep_line_pattern(lexicons: tuple[Lexicon, ...]) -> re.Pattern[str]:
     """Labels that must stay at a line start when normalisation joins lines."""
-    line = _rules(lexicons).line.pattern.removeprefix("^")
+    rules = _rules(lexicons)
+    line = rules.line.pattern.removeprefix("^")
     legend = _RE_LEGEND.pattern.removeprefix("^")
-    return re.compile(rf"(?:{line})|{legend}|[ \t]*[【■]|[ \t]*[SOAP][)）:：]", re.M | re.I)
+    # what the first character after the blanks can be (a label's, a numbering's, a
+    # legend's, a bracket or a SOAP letter), looked ahead for so that a line that starts
+    # with anything else is passed over at once
+    first = rules.first + r"0-9IVX【\[■●◆〈<＜(（FT図表图SOAP"
+    return re.compile(
+        rf"(?=[ \t\u3000]*[{first}])(?:(?:{line})|{legend}|[ \t]*[【■]|[ \t]*[SOAP][)）:：])",
+        re.M | re.I,
+    )
 
 
 def _bracket_role(rules: _Rules, label: str) -> str | None:
@@ -131,13 +155,14 @@ def _marks(text: str, rules: _Rules) -> list[_Mark]:
         marks.append(
             (m.start("h"), m.end("h"), m.end(), role, "line" if role in _ONE_LINE else "header")
         )
-    for m in _RE_BRACKET.finditer(text):
-        label = m.group("a") or m.group("b") or ""
-        marks.append((m.start(), m.end(), m.end(), _bracket_role(rules, label), "header"))
-    for m in _RE_SOAP.finditer(text):
-        marks.append((m.start(), m.end("h"), m.end(), _SOAP[m.group("h")], "header"))
-    for m in _RE_LEGEND.finditer(text):
-        marks.append((m.start(), m.end(), m.start(), "legend", "legend"))
+    for m in _RE_LINE_MARKS.finditer(text):
+        if m.group("legend") is not None:
+            marks.append((m.start(), m.end(), m.start(), "legend", "legend"))
+        elif m.group("h") is not None:
+            marks.append((m.start(), m.end("h"), m.end(), _SOAP[m.group("h")], "header"))
+        else:
+            label = m.group("a") or m.group("b") or ""
+            marks.append((m.start(), m.end(), m.end(), _bracket_role(rules, label), "header"))
     marks.sort(key=lambda x: (x[0], -x[2]))
     return marks
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -49,6 +50,7 @@ _FOLD_PAIRS = tuple(
     }.items()
 )  # no replacement is itself replaced, so one pass per character equals a translate
 _RE_SPACES = re.compile(r" {2,}")
+_RE_SPACE_RUNS = re.compile(r"( {2,})")
 
 
 def fold(text: str) -> str:
@@ -78,7 +80,7 @@ def needs_exact_case(form: str) -> bool:
     return upper >= 2 or (upper >= 1 and len(form) <= 4)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made by the hundred, and a frozen one costs 4x
 class Match(Generic[P]):
     start: int
     end: int
@@ -96,6 +98,9 @@ _FREQUENT = (
     "性血病症院患者神経经白蛋骨月年日下大肢腫肿水体型化胞疫免诊断查検"
 )
 _FILLER_END = "\U0010fffe"
+_WORD = frozenset("0123456789abcdefghijklmnopqrstuvwxyz")  # word characters, folded
+# CJK and beyond, but not the two CJK marks folding makes of Latin ones ("、" of ",")
+_CJK = re.compile("[\u2e80-\u3000\u3002-\u30fa\u30fc-\U0010ffff]")
 
 
 class Automaton(Generic[P]):
@@ -108,7 +113,9 @@ class Automaton(Generic[P]):
     a space in a form matches any run of spaces.
 
     Automata that read the same documents can ``share`` one C automaton: a text is then
-    read once for all of them (terms, signs and the cues of every language).
+    read once for all of them (terms, signs and the cues of every language). A Latin key
+    found inside a longer word of the folded text (see ``boundary_ok``) is no candidate at
+    all: ``accept`` is asked only about keys at word boundaries.
     """
 
     def __init__(self, items: Iterable[tuple[str, P]]) -> None:
@@ -138,26 +145,27 @@ class Automaton(Generic[P]):
         remembered), and each call picks the occurrences that lie inside its range: a
         sentence-by-sentence caller costs one pass over the document, not one per sentence.
         """
-        out: list[Match[P]] = []
-        if not self._keys:
-            return out
         stop = len(folded) if end is None else end
+        return [Match(*m) for m in self.scan_each(folded, accept, [(start, stop)])[0]]
+
+    def whole(self, folded: str) -> list[P] | None:
+        """The payloads of the key that is all of ``folded`` (runs of spaces as one), if
+        one is: what ``scan`` would find from start to end of ``folded``, whatever else it
+        found, as the longest candidate at its start."""
+        return self._keys.get(_RE_SPACES.sub(" ", folded))
+
+    def scan_each(
+        self,
+        folded: str,
+        accept: Callable[[int, int, list[P]], tuple[P, int] | None],
+        ranges: Sequence[tuple[int, int]],
+    ) -> list[list[tuple[int, int, P]]]:
+        """The matches ``scan(folded, accept, start, end)`` finds for each ``(start, end)``
+        of ``ranges``, as ``(start, end, payload)``."""
+        if not self._keys:
+            return [[] for _ in ranges]
         starts, found = self._occurrences(folded)
-        pos = start
-        k = bisect_left(starts, start)
-        n = len(starts)
-        while k < n:
-            i, neg_end, payloads = found[k]  # by start, the longest first
-            if i >= stop:
-                break
-            k += 1
-            if i < pos or -neg_end > stop:
-                continue  # inside the last match (or one accepted at i), or past the range
-            picked = accept(i, -neg_end, payloads)
-            if picked is not None:
-                out.append(Match(i, picked[1], picked[0]))
-                pos = picked[1]  # > i: the other candidates at i are passed over
-        return out
+        return [_pick(starts, found, accept, start, end) for start, end in ranges]
 
     def _occurrences(self, folded: str) -> _Occurrences[P]:
         """Every occurrence of every key in ``folded``, grouped by start, longest first."""
@@ -169,6 +177,32 @@ class Automaton(Generic[P]):
         for member, occurrences in zip(group.members, found, strict=True):
             member._seen = ((folded, occurrences), *member._seen[:1])
         return found[group.members.index(self)]
+
+
+def _pick(
+    starts: list[int],
+    found: list[tuple[int, int, list[P]]],
+    accept: Callable[[int, int, list[P]], tuple[P, int] | None],
+    start: int,
+    stop: int,
+) -> list[tuple[int, int, P]]:
+    """The leftmost-longest accepted occurrences in ``[start, stop)``."""
+    out: list[tuple[int, int, P]] = []
+    pos = start
+    k = bisect_left(starts, start)
+    n = len(starts)
+    while k < n:
+        i, neg_end, payloads = found[k]  # by start, the longest first
+        if i >= stop:
+            break
+        k += 1
+        if i < pos or -neg_end > stop:
+            continue  # inside the last match (or one accepted at i), or past the range
+        picked = accept(i, -neg_end, payloads)
+        if picked is not None:
+            out.append((i, picked[1], picked[0]))
+            pos = picked[1]  # > i: the other candidates at i are passed over
+    return out
 
 
 def share(automata: Sequence[Automaton[Any]]) -> None:
@@ -194,27 +228,24 @@ class _Group:
         for m, member in enumerate(members):
             for key, payloads in member._keys.items():
                 owners.setdefault(key, []).append((m, payloads))
-        self.ac: Any = None
-        if owners:
-            ac = ahocorasick.Automaton()
-            for ch in _FREQUENT:  # see _FREQUENT; their value None marks them
-                ac.add_word(ch + _FILLER_END, None)
-            for key, owned in owners.items():
-                ac.add_word(key, (len(key), tuple(owned)))
-            ac.make_automaton()
-            self.ac = ac
+        self.ac = _compile(owners)
+        # a text without CJK characters holds no key with one: it is read with the other
+        # keys alone (a far smaller automaton)
+        self.ac_latin = _compile({k: v for k, v in owners.items() if not _CJK.search(k)})
 
     def read(self, folded: str) -> list[_Occurrences[Any]]:
         """The occurrences of each member's keys in ``folded``."""
         found: list[list[tuple[int, int, list[Any]]]] = [[] for _ in self.members]
-        if self.ac is not None:
+        ac = self.ac if _CJK.search(folded) else self.ac_latin
+        if ac is not None:
             squeezed, kept, dropped = _squeeze(folded)
             runs = len(kept)
             r = 0  # the runs of spaces before ``last`` (which only grows)
-            for last, value in self.ac.iter(squeezed):
+            n = len(folded)
+            for last, value in ac.iter(squeezed):
                 if value is None:
                     continue  # a filler key (the text holds a noncharacter)
-                length, owned = value
+                length, owned, latin_start, latin_end, plural = value
                 i = last - length + 1
                 j = last + 1
                 if runs:  # back to positions in ``folded``, past the dropped spaces
@@ -228,6 +259,17 @@ class _Group:
                             k = bisect_left(kept, i)
                             if k:
                                 i += dropped[k - 1]
+                # a Latin key inside a longer word is no candidate (see boundary_ok; in
+                # the folded text the ASCII letters and digits are the text's, lower-cased)
+                if latin_start and i and folded[i - 1] in _WORD:
+                    continue
+                if (
+                    latin_end
+                    and j < n
+                    and folded[j] in _WORD
+                    and not (plural and _plural_end(folded, j))
+                ):
+                    continue
                 for m, payloads in owned:
                     found[m].append((i, -j, payloads))
         out: list[_Occurrences[Any]] = []
@@ -237,6 +279,34 @@ class _Group:
             occurrences.sort()
             out.append(([o[0] for o in occurrences], occurrences))
         return out
+
+
+def _plural_end(folded: str, end: int) -> bool:
+    """Whether an English plural ending ("s", "es") and a word boundary follow ``end``."""
+    n = len(folded)
+    for suffix in ("s", "es"):
+        stop = end + len(suffix)
+        if folded[end:stop] == suffix and (stop >= n or folded[stop] not in _WORD):
+            return True
+    return False
+
+
+def _compile(owners: dict[str, list[tuple[int, list[Any]]]]) -> Any:
+    """A pyahocorasick automaton: each key -> (its length, ((member, payloads), ...), and
+    its ``_edges``)."""
+    if not owners:
+        return None
+    ac = ahocorasick.Automaton()
+    # The root's children in order: the characters of _FREQUENT, then every other character
+    # of the keys, the commonest in them first (a character of a key that starts none is
+    # still a common one of the text). A filler's value None marks it.
+    in_keys = Counter(ch for key in owners for ch in key)
+    for ch in dict.fromkeys([*_FREQUENT, *(ch for ch, _ in in_keys.most_common())]):
+        ac.add_word(ch + _FILLER_END, None)
+    for key, owned in owners.items():
+        ac.add_word(key, (len(key), tuple(owned), *_edges(key)))
+    ac.make_automaton()
+    return ac
 
 
 _Squeezed = tuple[str, str, list[int], list[int]]
@@ -253,15 +323,17 @@ def _squeeze(folded: str) -> tuple[str, list[int], list[int]]:
     cached = _SQUEEZED[0]
     if cached[0] is folded:
         return cached[1], cached[2], cached[3]
+    parts = _RE_SPACE_RUNS.split(folded)  # text, run, text, run, …, text
     kept: list[int] = []
     dropped: list[int] = []
-    total = 0
-    for m in _RE_SPACES.finditer(folded):
-        a, b = m.span()
-        kept.append(a - total)
-        total += b - a - 1
+    at = total = 0
+    for k in range(1, len(parts), 2):
+        at += len(parts[k - 1])
+        kept.append(at)
+        at += 1
+        total += len(parts[k]) - 1
         dropped.append(total)
-    squeezed = _RE_SPACES.sub(" ", folded) if kept else folded
+    squeezed = " ".join(parts[0::2]) if kept else folded
     _SQUEEZED[0] = (folded, squeezed, kept, dropped)
     return squeezed, kept, dropped
 
@@ -301,6 +373,8 @@ def same_case(text: str, form: str) -> bool:
     """Whether ``text`` keeps the case that makes ``form`` an abbreviation: a short form
     must match exactly ("Ca" is not "CA"); in a longer one the capitals must be capitals,
     the rest may start a sentence ("Anti-MAG antibodies" is "anti-MAG antibodies")."""
+    if text == form:
+        return True  # (the form as written: the commonest case)
     a = [c for c in text if c.isalnum()]
     b = [c for c in form if c.isalnum()]
     if len(b) <= 3 or len(a) != len(b):

@@ -15,7 +15,8 @@ date in the same sentence). Words and grammar live in ``lexicons/<lang>/time.yam
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -72,6 +73,8 @@ class TimeRules:
     gates: tuple[re.Pattern[str], ...]
     needed: Any  # pyahocorasick automaton: each word of a set -> (length, bits of its sets)
     always: int  # bits of the sets that need nothing
+    marked: int  # bits of the sets _MARK (a treatment mention) is a word of
+    runs: tuple[tuple[_Pattern, ...], ...]  # the patterns whose sets are all in a mask
     units: dict[str, str]
     numbers: dict[str, int]
     months: dict[str, int]
@@ -104,6 +107,9 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
     a = {k: _alt([x.lower() for x in v]) for k, v in words.items()}
     unit = _alt(list(units))
     num = rf"(?:{_NUM}|{_alt(list(numbers))})" if numbers else _NUM
+    # a run of _MARK is taken whole, from its start (nothing after it in a pattern can be a
+    # _MARK, so backing off into the run, or starting inside it, never matches): without
+    # this, a long treatment mention made matching quadratic in its length
     ev = rf"(?P<ev>(?<!{_MARK}){_MARK}++|{a['treatment']}|{a['admission']}|{a['onset']})"
     direction = rf"(?P<dir>{a['after']}|{a['before']})"
     rel = rf"(?P<rel>{a['just_before']}|{a['just_after']}|{a['at']}|{a['after']}|{a['before']})"
@@ -158,6 +164,7 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
         needed.add_word(word, (len(word), b))
     needed.make_automaton()
     always = sum(1 << k for k, ws in enumerate(need_words) if not ws)
+    marked = bits.get(_MARK, 0)
     year = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
     amount = (
         re.compile(rf"(?:\d|\b(?:{_alt(list(numbers))})\b)\s?(?:{unit})")
@@ -187,9 +194,12 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
         )
         for kind, src in sources.items()
     )
+    runs = tuple(
+        tuple(p for p in patterns if p.mask & mask == p.mask) for mask in range(1 << len(needs))
+    )
     fs = frozenset
     return TimeRules(
-        patterns, needs, (year, amount), needed, always, units, numbers, months,
+        patterns, needs, (year, amount), needed, always, marked, runs, units, numbers, months,
         fs(w.lower() for w in words["after"]), fs(w.lower() for w in words["before"]),
         fs(w.lower() for w in words["just_before"]), fs(w.lower() for w in words["just_after"]),
         fs(w.lower() for w in words["admission"]), fs(w.lower() for w in words["onset"]),
@@ -236,38 +246,45 @@ class TimeReader:
             low = text.lower()
         # lower-casing is character by character except for a final sigma and for İ
         self.low = low if len(low) == len(text) and "Σ" not in text else None
-        self.starts: list[int] = []
-        self.found: list[tuple[int, int, int]] = []  # (start, end, bits) of each word
+        # (start, end, bits) of each word, in the automaton's order: by end
+        self.found: list[tuple[int, int, int]] = []
+        self.ends: list[int] = []
         if self.low is not None:
-            found = [(p - n + 1, p + 1, b) for p, (n, b) in rules.needed.iter(self.low)]
-            found.sort()
-            self.found = found
-            self.starts = [f[0] for f in found]
+            self.found = [(p - n + 1, p + 1, b) for p, (n, b) in rules.needed.iter(self.low)]
+            self.ends = [f[1] for f in self.found]
 
     def find(
         self, start: int, end: int, treatments: list[tuple[int, int, str]], year: int | None
     ) -> tuple[list[TimeExpr], int | None]:
         """``find_times(rules, text, start, end, treatments, year)``."""
-        rules = self.rules
-        if self.low is None or treatments:
+        rules, low = self.rules, self.low
+        if low is None:
             return find_times(rules, self.text, start, end, treatments, year)
-        mask = rules.always
-        k = bisect_left(self.starts, start)
+        # the sentence's treatment mentions become _MARK (and hide the words under them)
+        clipped = ((max(s, start), min(e, end)) for s, e, _ in treatments)
+        marks = [(s, e) for s, e in clipped if s < e]
+        mask = rules.always | (rules.marked if marks else 0)
         found = self.found
         n = len(found)
+        k = bisect_right(self.ends, start)  # the words that end after start …
         while k < n:
             s, e, b = found[k]
-            if s >= end:
-                break
-            if e <= end:
+            if e > end:
+                break  # … and no later than end, that start no sooner than start
+            if s >= start and not (marks and any(s < me and ms < e for ms, me in marks)):
                 mask |= b
             k += 1
-        runs = [p for p in rules.patterns if p.mask & mask == p.mask]
-        if not runs:
+        candidates = rules.runs[mask]
+        if not candidates:
             return [], year
-        w = self.low[start:end]
+        w = low[start:end]
+        if marks:
+            work = list(w)
+            for s, e in marks:
+                work[s - start : e - start] = _MARK * (e - s)
+            w = "".join(work)
         passed: list[bool | None] = [None] * len(rules.gates)
-        runs = [p for p in runs if _gates_pass(rules, p, w, passed)]
+        runs = [p for p in candidates if _gates_pass(rules, p, w, passed)]
         return _read(rules, self.text, w, start, runs, treatments, year)
 
 
@@ -276,7 +293,7 @@ def _read(
     text: str,
     w: str,
     start: int,
-    runs: list[_Pattern],
+    runs: Sequence[_Pattern],
     treatments: list[tuple[int, int, str]],
     year: int | None,
 ) -> tuple[list[TimeExpr], int | None]:
