@@ -71,7 +71,10 @@ def extract_text(
     max_chars: int = MAX_CHARS,
     source: str | None = None,
 ) -> Case:
-    """Read one clinical text into a ``Case`` whose evidence points into ``text``."""
+    """Read one clinical text into a ``Case`` whose evidence points into ``text`` (with
+    CRLF and CR line breaks made LF first, as the document keeps them)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if len(text) > max_chars:
         raise InputError(
             f"text is {len(text):,} characters; the limit is {max_chars:,}"
