@@ -41,3 +41,9 @@ def test_line_endings_do_not_change_what_is_read(newline: str) -> None:
         for ev in o.evidence:
             if ev.start is not None and ev.end is not None and ev.quote:
                 assert text[ev.start : ev.end] == ev.quote
+
+
+@pytest.mark.parametrize("text", ["İmpression: no papilledema.", "İMPRESSION\nno papilledema."])
+def test_header_with_dotted_capital_i_does_not_crash(text: str) -> None:
+    case = extract_text(text, poemsdx.load_knowledge())
+    assert ("papilledema", "absent") in _summary(case)

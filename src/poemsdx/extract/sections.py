@@ -146,12 +146,18 @@ _Mark = tuple[int, int, int, str | None, str]  # header start, header end, body 
 def _marks(text: str, rules: _Rules) -> list[_Mark]:
     marks: list[_Mark] = []
     for m in rules.line.finditer(text):
-        role = rules.roles[_key(m.group("h"))]
+        # A header whose folded form is not a known label (e.g. "İ" lower-cases to two
+        # characters) is not a section mark.
+        role = rules.roles.get(_key(m.group("h")))
+        if role is None:
+            continue
         inline = m.group("end").strip() != "" and text[m.end() : m.end() + 1] not in ("\n", "")
         kind = "line" if role in _ONE_LINE and inline else "header"
         marks.append((m.start(), m.end("h"), m.end(), role, kind))
     for m in rules.inline.finditer(text):
-        role = rules.roles[_key(m.group("h"))]
+        role = rules.roles.get(_key(m.group("h")))
+        if role is None:
+            continue
         marks.append(
             (m.start("h"), m.end("h"), m.end(), role, "line" if role in _ONE_LINE else "header")
         )
