@@ -26,7 +26,7 @@ from ..errors import InputError, KnowledgeError, Location
 from ..knowledge.registry import Knowledge
 from ..knowledge.schema import Verification
 from ..knowledge.yamlload import load_yaml, locate
-from ..model import When
+from ..model import Case, Document, Event, Observation, Patient, When
 
 EXPORTED = ("VERIFIED", "CORROBORATED")
 
@@ -506,3 +506,37 @@ def typing_from_text(text: str) -> tuple[str | None, str | None]:
     heavy = "Ig" + heavy[2:].upper() if heavy else None
     light = {"κ": "kappa", "λ": "lambda"}.get(m.group(2), m.group(2).lower())
     return heavy, light
+
+
+def assemble_case(
+    kb: Knowledge,
+    *,
+    case_id: str,
+    patient: Patient,
+    anchors: dict[str, When],
+    observations: list[Observation],
+    events: list[Event],
+    documents: list[Document],
+    source: str,
+    what: str,
+) -> Case:
+    """The Case an import adapter read, checked like any case file; ``what`` names the
+    input in the message ("the resources", "the phenopacket")."""
+    try:
+        case = Case(
+            id=case_id,
+            patient=patient,
+            anchors=anchors,
+            observations=tuple(observations),
+            events=tuple(events),
+            documents=tuple(documents),
+        )
+    except ValidationError as exc:
+        raise InputError(
+            f"{what} cannot be made into a valid case: {exc.errors()[0]['msg']}",
+            Location(source),
+        ) from exc
+    from .case import check_case
+
+    check_case(case, kb, filename=source)
+    return case

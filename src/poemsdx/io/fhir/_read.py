@@ -28,8 +28,9 @@ from ...model import (
     When,
 )
 from ...model.time import date_bounds
-from ..case import WELL_KNOWN_ANCHORS, check_case
+from ..case import WELL_KNOWN_ANCHORS
 from ..interop import (
+    assemble_case,
     json_path,
 )
 from ._common import (
@@ -391,22 +392,17 @@ class Reader(ObservationReader):
         age = self._age_from_birth()
         if age is None:
             age = self.age
-        try:
-            case = Case(
-                id=self.case_id or "fhir-case",
-                patient=Patient(age=age, sex=self.sex),
-                anchors=self.anchors,
-                observations=tuple(self.observations),
-                events=tuple(self.events),
-                documents=tuple(self.documents),
-            )
-        except ValidationError as exc:
-            raise InputError(
-                f"the resources do not make a valid case: {exc.errors()[0]['msg']}",
-                Location(self.source),
-            ) from exc
-        check_case(case, self.kb, filename=self.source)
-        return case
+        return assemble_case(
+            self.kb,
+            case_id=self.case_id or "fhir-case",
+            patient=Patient(age=age, sex=self.sex),
+            anchors=self.anchors,
+            observations=self.observations,
+            events=self.events,
+            documents=self.documents,
+            source=self.source,
+            what="the resources",
+        )
 
     def _age_from_birth(self) -> float | None:
         if not self.birth_date:

@@ -31,10 +31,11 @@ from ...model import (
 )
 from ...model.time import duration_days
 from ...units import convert
-from ..case import WELL_KNOWN_ANCHORS, check_case
+from ..case import WELL_KNOWN_ANCHORS
 from ..interop import (
     CodeMap,
     ImportReport,
+    assemble_case,
     check_unit,
     code_map,
     json_path,
@@ -132,22 +133,17 @@ class Reader:
             for i, _ in enumerate(data.get(key) or []):
                 self.report.skip(json_path(key, i), f"{key} are not used by poemsdx")
         self._place_ages()
-        try:
-            case = Case(
-                id=str(data.get("id") or "phenopacket"),
-                patient=Patient(age=age, sex=sex),
-                anchors=self.anchors,
-                observations=tuple(self.observations),
-                events=tuple(self.events),
-                documents=tuple(self.documents),
-            )
-        except ValidationError as exc:
-            raise InputError(
-                f"the phenopacket does not make a valid case: {exc.errors()[0]['msg']}",
-                Location(self.source),
-            ) from exc
-        check_case(case, self.kb, filename=self.source)
-        return case
+        return assemble_case(
+            self.kb,
+            case_id=str(data.get("id") or "phenopacket"),
+            patient=Patient(age=age, sex=sex),
+            anchors=self.anchors,
+            observations=self.observations,
+            events=self.events,
+            documents=self.documents,
+            source=self.source,
+            what="the phenopacket",
+        )
 
     def _reference(self, path: str, ref: Json) -> None:
         rid = str(ref.get("id", ""))
