@@ -123,17 +123,22 @@ def _pairs_with_other(
     ss: Sequence[Slot], p: ParameterName, others: Sequence[ParameterName]
 ) -> Truth:
     """``p`` in one nerve and one of ``others`` in another nerve."""
-    return any_of(all_of((a.truth(p), b.any_of(others))) for a in ss for b in ss if b is not a)
+    first = [s.truth(p) for s in ss]
+    second = [s.any_of(others) for s in ss]  # once per nerve, not once per pair
+    n = len(ss)
+    return any_of(all_of((first[i], second[j])) for i in range(n) for j in range(n) if i != j)
 
 
 def _absent_f_rule(ss: Sequence[Slot], others: Sequence[ParameterName]) -> Truth:
     """Absent F-waves in two nerves plus another parameter in a third nerve."""
+    absent = [s.truth("f_wave_absence") for s in ss]
+    other = [s.any_of(others) for s in ss]  # once per nerve, not once per triple
     out = F
-    for a, b in combinations(ss, 2):
-        pair = all_of((a.truth("f_wave_absence"), b.truth("f_wave_absence")))
+    for i, j in combinations(range(len(ss)), 2):
+        pair = all_of((absent[i], absent[j]))
         if pair is F:
             continue
-        third = any_of(c.any_of(others) for c in ss if c is not a and c is not b)
+        third = any_of(t for k, t in enumerate(other) if k != i and k != j)
         out = any_of((out, all_of((pair, third))))
         if out is T:
             return T

@@ -30,10 +30,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import InputError
-from ..evaluation import evaluate
+from ..evaluation import Evaluation, evaluate
 from ..io.fhir import case_from_resources
 from ..io.fhir._common import Names
-from ..io.interop import code_map
+from ..io.interop import ImportReport, code_map
 from ..knowledge.registry import Knowledge, load_knowledge
 from .cds_auth import AuthError, JwtVerifier, TrustedIssuer
 from .cds_cards import PRIMARY, build_cards
@@ -254,13 +254,10 @@ class CdsService:
             raise CdsError(400, "bad_request", "context.patientId is required")
         resources, fetched = await self._resources(req)
         try:
-            case, report = case_from_resources(resources, self.kb, source="cds-hooks")
+            # CPU-bound (FHIR validation, the engine): off the event loop.
+            ev, report = await run_in_threadpool(self._evaluate, resources)
         except InputError as exc:
             raise CdsError(400, "bad_request", f"FHIR data could not be read: {exc}") from None
-        # A card shows robustness for its headline set only: skip the other alternatives.
-        ev = await run_in_threadpool(
-            lambda: evaluate(case, None, None, self.kb, robustness=(PRIMARY,))
-        )
         source: dict[str, Any] = {"label": self.settings.source_label}
         if self.settings.source_url:
             source["url"] = self.settings.source_url
@@ -283,6 +280,13 @@ class CdsService:
             (time.perf_counter() - started) * 1000,
         )
         return JSONResponse({"cards": cards})
+
+    def _evaluate(
+        self, resources: list[tuple[str, dict[str, Any]]]
+    ) -> tuple[Evaluation, ImportReport]:
+        case, report = case_from_resources(resources, self.kb, source="cds-hooks")
+        # A card shows robustness for its headline set only: skip the other alternatives.
+        return evaluate(case, None, None, self.kb, robustness=(PRIMARY,)), report
 
     async def _resources(self, req: HookRequest) -> tuple[list[tuple[str, dict[str, Any]]], int]:
         prefetch = req.prefetch or {}

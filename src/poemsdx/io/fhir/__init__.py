@@ -23,7 +23,8 @@ from ...errors import InputError, Location
 from ...knowledge.registry import Knowledge
 from ...model import Case
 from ..interop import ImportReport
-from ._read import Reader, bundle_resources, validate_resource, validate_structure, without_nulls
+from ._read import Reader, bundle_resources, without_nulls
+from ._validate import validate_resource, validate_structure, warm_up
 from ._write import export_fhir, verdict_text
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "load_fhir",
     "parse_fhir",
     "verdict_text",
+    "warm_up",
 ]
 
 log = logging.getLogger(__name__)
@@ -68,7 +70,7 @@ def case_from_resources(
     reference_date: date | None = None,
 ) -> tuple[Case, ImportReport]:
     """Read loose resources, each with its JSON path, into a ``Case`` (each resource is
-    checked against the R4B models first)."""
+    checked against the R4B models first, unless the same JSON passed before)."""
     for path, res in resources:
         if not isinstance(res, dict) or "resourceType" not in res:
             raise InputError("not a FHIR resource (no resourceType)", Location(source, path=path))

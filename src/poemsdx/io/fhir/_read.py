@@ -45,60 +45,6 @@ from ._observations import ObservationReader
 from ._reader_base import Json, _attachment_text, _first, _Skip, _texts
 
 # --------------------------------------------------------------------------------------
-# structure
-# --------------------------------------------------------------------------------------
-
-
-def validate_structure(data: Any, source: str) -> Json:
-    """Check that ``data`` is a FHIR R4 Bundle; raise ``InputError`` naming the JSON path."""
-    if not isinstance(data, dict):
-        raise InputError(
-            f"not FHIR: expected a JSON object (a Bundle), got {type(data).__name__}",
-            Location(source),
-        )
-    rtype = data.get("resourceType")
-    if rtype is None:
-        raise InputError("not FHIR: no 'resourceType'", Location(source, path="resourceType"))
-    if rtype != "Bundle":
-        raise InputError(
-            f"expected a FHIR Bundle, got resourceType '{rtype}'; wrap the resources in a"
-            " Bundle (type collection or searchset)",
-            Location(source, path="resourceType"),
-        )
-    validate_resource(data, source, "")
-    return data
-
-
-def validate_resource(data: Json, source: str, path: str) -> None:
-    """Structural validation with the R4B models; errors become ``InputError``."""
-    from fhir.resources.R4B import get_fhir_model_class
-
-    rtype = data.get("resourceType")
-    try:
-        model = get_fhir_model_class(str(rtype))
-    except (KeyError, ValueError) as exc:
-        raise InputError(
-            f"unknown FHIR resource type '{rtype}'",
-            Location(source, path=json_path(path, "resourceType")),
-        ) from exc
-    try:
-        model.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = json_path(path, *[p for p in err["loc"] if isinstance(p, str | int)])
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "missing":
-            msg = f"missing required element '{err['loc'][-1]}'"
-        elif err["type"] == "extra_forbidden":
-            msg = f"unknown element '{err['loc'][-1]}'"
-        raise InputError(f"invalid FHIR R4 {rtype}: {msg}", Location(source, path=where)) from exc
-    except (TypeError, ValueError, KeyError) as exc:
-        raise InputError(
-            f"invalid FHIR R4 {rtype}: {exc}", Location(source, path=path or None)
-        ) from exc
-
-
-# --------------------------------------------------------------------------------------
 # the reader
 # --------------------------------------------------------------------------------------
 
