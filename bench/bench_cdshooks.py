@@ -1,6 +1,7 @@
 """Benchmark: one CDS Hooks ``patient-view`` call with full prefetch, end to end.
 
-Run: ``.venv/bin/python bench/bench_cdshooks.py [--requests N] [--server] [--cold]``.
+Run: ``.venv/bin/python bench/bench_cdshooks.py [--requests N] [--server] [--cold]``, or
+``--breakdown`` for the time of each stage of one call.
 
 The patient is the seed case (47 observations, a transplant) exported to FHIR and split
 into the service's prefetch keys; every request carries a fresh ES384 JWT (so signature
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
 import poemsdx
-from poemsdx.io.fhir import export_fhir
+from poemsdx.io.fhir import case_from_resources, export_fhir
 from poemsdx.web.app import settle
 from poemsdx.web.cdshooks import SERVICE_ID, CdsSettings, TrustedIssuer, create_cds_app
 
@@ -164,6 +166,52 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("the server process did not start")
 
 
+def breakdown(pre: dict[str, Any]) -> None:
+    """``--breakdown``: thread CPU time of each stage of one cold call, best of rounds."""
+    from poemsdx.evaluation import evaluate
+    from poemsdx.io.fhir._validate import VALIDATED, validate_resource
+    from poemsdx.web.cds_cards import PRIMARY
+    from poemsdx.web.cds_fhir import resources_of
+
+    service = make_app(JWK).state.cds_service
+    resources = [
+        r for key in service.templates if key in pre for r in resources_of(key, pre[key], "p")
+    ]
+    raw = body(pre)
+    case, _ = case_from_resources(resources, service.kb)
+    aud = "https://cds.example.org/cds-services/x"
+    verifier_token = token(aud)
+
+    def validate_all() -> None:
+        VALIDATED.clear()
+        for path, res in resources:
+            validate_resource(res, "p", path)
+
+    def read_only() -> None:  # every resource remembered: reading and mapping only
+        case_from_resources(resources, service.kb)
+
+    stages: dict[str, Callable[[], object]] = {
+        "parse the request JSON": lambda: json.loads(raw),
+        "verify the ES384 JWT": lambda: jwt.decode(
+            verifier_token, KEY.public_key(), algorithms=["ES384"], audience=aud
+        ),
+        "R4B validation of every resource": validate_all,
+        "read the resources into a case": read_only,
+        "evaluate 17 sets (robustness: poems-imwg)": lambda: evaluate(
+            case, None, None, service.kb, robustness=(PRIMARY,)
+        ),
+    }
+    validate_all()
+    for name, fn in stages.items():
+        best = float("inf")
+        for _ in range(5):
+            t0 = time.thread_time()
+            for _ in range(20):
+                fn()
+            best = min(best, (time.thread_time() - t0) / 20)
+        print(f"{name:45} {best * 1000:6.2f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=300)
@@ -175,6 +223,9 @@ def main() -> None:
         action="store_true",
         help="new resource ids in every request (no resource is seen twice)",
     )
+    parser.add_argument(
+        "--breakdown", action="store_true", help="time each stage of a call and stop"
+    )
     parser.add_argument("--child", nargs=2, metavar=("PORT", "JWK"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -182,6 +233,9 @@ def main() -> None:
         return
     n = max(10, min(args.requests, 5000))
     pre = prefetch()
+    if args.breakdown:
+        breakdown(pre)
+        return
     bodies = [body(with_new_ids(pre) if args.cold else pre) for _ in range(n + WARM_UP)]
     resources = sum(
         len(v.get("entry", [])) if v.get("resourceType") == "Bundle" else 1 for v in pre.values()
