@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -26,7 +27,18 @@ from ..errors import InputError, KnowledgeError, Location
 from ..knowledge.registry import Knowledge
 from ..knowledge.schema import Verification
 from ..knowledge.yamlload import load_yaml, locate
-from ..model import Case, Document, Event, Observation, Patient, When
+from ..model import (
+    Case,
+    Document,
+    Event,
+    Evidence,
+    Finding,
+    Measurement,
+    Observation,
+    Patient,
+    When,
+)
+from ..model.observations import FindingStatus
 
 EXPORTED = ("VERIFIED", "CORROBORATED")
 
@@ -382,6 +394,47 @@ def parse_time_code(code: str, label: str | None, where: Location) -> When:
     except ValidationError as exc:
         msg = exc.errors()[0]["msg"].removeprefix("Value error, ")
         raise InputError(f"invalid poemsdx time '{code}': {msg}", where) from None
+
+
+#: the numeric fields of a ``NerveConduction`` row, as both exchange formats write them
+NCS_FIELDS = (
+    "distal_latency_ms",
+    "amplitude",
+    "conduction_velocity_m_s",
+    "f_wave_latency_ms",
+    "proximal_amplitude",
+    "distal_duration_ms",
+    "proximal_duration_ms",
+    "distal_distance_mm",
+)
+
+
+class NotAFinding(ValueError):
+    """A coded statement whose concept cannot be a finding (a treatment, a test...)."""
+
+
+def stated_observation(
+    kb: Knowledge,
+    cid: str,
+    status: FindingStatus,
+    *,
+    site: str | None = None,
+    time: When | None = None,
+    evidence: Sequence[Evidence] = (),
+) -> Finding | Measurement:
+    """A coded yes/no statement as an observation: a ``Finding``, or for a measurement
+    concept (HPO "Paraproteinemia": an M-protein stated without value or method) an
+    untyped positive or negative result. Raises ``NotAFinding`` for other kinds and for
+    an uncertain result."""
+    kind = kb.concepts[cid].kind
+    if kind == "measurement":
+        if status == "uncertain":
+            raise NotAFinding(f"uncertain {kb.label(cid)} is not a result")
+        result = "positive" if status == "present" else "negative"
+        return Measurement(concept=cid, result=result, time=time, evidence=tuple(evidence))
+    if kind not in ("finding", "disease", "group"):
+        raise NotAFinding(f"'{cid}' is a {kind}, not a finding")
+    return Finding(concept=cid, status=status, site=site, time=time, evidence=tuple(evidence))
 
 
 def json_path(*parts: str | int) -> str:

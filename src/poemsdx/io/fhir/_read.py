@@ -23,16 +23,13 @@ from ...model import (
     Event,
     Evidence,
     Finding,
-    Measurement,
     Patient,
     When,
 )
+from ...model.observations import FindingStatus
 from ...model.time import date_bounds
 from ..case import WELL_KNOWN_ANCHORS
-from ..interop import (
-    assemble_case,
-    json_path,
-)
+from ..interop import NotAFinding, assemble_case, json_path, stated_observation
 from ._common import (
     CLINICAL_STATUS,
     CONDITION_CLINICAL,
@@ -132,33 +129,23 @@ class Reader(ObservationReader):
                 json_path(path, "code"),
                 f"unknown code ({self._describe_code(res.get('code'))}): no poemsdx concept has it",
             )
-        concept = self.kb.concepts[cid]
-        status = "present"
+        status: FindingStatus = "present"
         if verification == "refuted":
             status = "absent"
         elif verification in ("provisional", "differential", "unconfirmed"):
             status = "uncertain"
         when = self._when(res, "onsetDateTime", "onsetPeriod", "recordedDate")
         evidence = self._evidence(path, res)
-        if concept.kind == "measurement":
-            # e.g. HPO "Paraproteinemia": a stated M-protein without a value or method.
-            if status == "uncertain":
-                raise _Skip(path, f"uncertain {self.kb.label(cid)} is not a result")
-            self.observations.append(
-                Measurement(
-                    concept=cid,
-                    result="positive" if status == "present" else "negative",
-                    time=when,
-                    evidence=evidence,
-                )
-            )
-            return
-        if concept.kind not in ("finding", "disease", "group"):
-            raise _Skip(json_path(path, "code"), f"'{cid}' is a {concept.kind}, not a finding")
         site = _first(_texts(_first(res.get("bodySite") or [])))
-        self.observations.append(
-            Finding(concept=cid, status=status, site=site, time=when, evidence=evidence)
-        )
+        try:
+            stated = stated_observation(
+                self.kb, cid, status, site=site, time=when, evidence=evidence
+            )
+        except NotAFinding as exc:
+            raise _Skip(json_path(path, "code"), str(exc)) from None
+        self.observations.append(stated)
+        if not isinstance(stated, Finding):
+            return
         if status == "present" and clinical in ("inactive", "remission", "resolved"):
             ended = self._when(res, "abatementDateTime", "abatementPeriod")
             if ended is not None:

@@ -23,7 +23,7 @@ from ...evaluation import Evaluation
 from ...knowledge.registry import Knowledge
 from ...model import Case, Event, Finding, Measurement, NerveConduction, When
 from ...units import parse_unit
-from ..interop import CodeMap, code_map
+from ..interop import NCS_FIELDS, CodeMap, code_map
 from ._common import (
     CONDITION_CLINICAL,
     CONDITION_VERIFICATION,
@@ -270,16 +270,7 @@ class Writer:
                 valueCodeableConcept={"coding": [coding(self.n.component, r.side)], "text": r.side},
             )
         amp_unit = "mV" if r.modality == "motor" else "uV"
-        for key in (
-            "distal_latency_ms",
-            "amplitude",
-            "conduction_velocity_m_s",
-            "f_wave_latency_ms",
-            "proximal_amplitude",
-            "distal_duration_ms",
-            "proximal_duration_ms",
-            "distal_distance_mm",
-        ):
+        for key in NCS_FIELDS:
             value = getattr(r, key)
             if value is not None:
                 comp(key, valueQuantity=self._quantity(value, _NCS_UNITS.get(key, amp_unit)))

@@ -29,12 +29,15 @@ from ...model import (
     ReferenceRange,
     When,
 )
+from ...model.observations import FindingStatus
 from ...model.time import duration_days
 from ...units import convert
 from ..case import WELL_KNOWN_ANCHORS
 from ..interop import (
+    NCS_FIELDS,
     CodeMap,
     ImportReport,
+    NotAFinding,
     assemble_case,
     check_unit,
     code_map,
@@ -42,11 +45,12 @@ from ..interop import (
     parse_time_code,
     specimen_from_loinc_name,
     specimen_from_text,
+    stated_observation,
     typing_from_text,
 )
 from ._common import LOCAL, Json, read_description, read_time_element, to_json_dict, to_proto
 from ._validate import validate_phenopacket
-from ._write import NCS_FIELDS, NCS_LIMITS, NCS_UNITS
+from ._write import NCS_LIMITS, NCS_UNITS
 
 _SEX = {"MALE": "male", "FEMALE": "female", "OTHER_SEX": "other", "UNKNOWN_SEX": "unknown"}
 _CURIE_SYSTEMS = {"HP": "HPO", "ORPHA": "ORPHA", "MONDO": "MONDO", "LOINC": "LOINC"}
@@ -194,26 +198,17 @@ class Reader:
             raise _Skip(json_path(path, "type"), f"unknown term {_show(f.get('type'))}")
         fields = read_description(f.get("description"))
         when = self._time(f.get("onset"), json_path(path, "onset"))
-        status = "absent" if f.get("excluded") else "present"
+        status: FindingStatus = "absent" if f.get("excluded") else "present"
         evidence = self._evidence(path, fields.get("note", []))
-        kind = self.kb.concepts[cid].kind
-        if kind == "measurement":  # e.g. HP:0031047 Paraproteinemia: an untyped M-protein
-            self.observations.append(
-                Measurement(
-                    concept=cid,
-                    result="positive" if status == "present" else "negative",
-                    time=when,
-                    evidence=evidence,
-                )
+        try:
+            stated = stated_observation(
+                self.kb, cid, status, site=_one(fields, "site"), time=when, evidence=evidence
             )
+        except NotAFinding as exc:
+            raise _Skip(json_path(path, "type"), str(exc)) from None
+        self.observations.append(stated)
+        if not isinstance(stated, Finding):
             return
-        if kind not in ("finding", "group", "disease"):
-            raise _Skip(json_path(path, "type"), f"'{cid}' is a {kind}, not a finding")
-        self.observations.append(
-            Finding(
-                concept=cid, status=status, site=_one(fields, "site"), time=when, evidence=evidence
-            )
-        )
         resolved = self._time(f.get("resolution"), json_path(path, "resolution"))
         if resolved is not None and status == "present":
             self.observations.append(

@@ -26,7 +26,7 @@ from ...knowledge.registry import Knowledge
 from ...model import Case, Event, Finding, Measurement, NerveConduction
 from ...units import parse_unit
 from ..fhir._write import verdict_text
-from ..interop import CodeMap, code_map, time_code
+from ..interop import NCS_FIELDS, CodeMap, code_map, time_code
 from ._common import LOCAL, SCHEMA_VERSION, Json, describe, time_element, to_json_dict, to_proto
 
 _SEX = {"male": "MALE", "female": "FEMALE", "other": "OTHER_SEX", "unknown": "UNKNOWN_SEX"}
@@ -43,16 +43,6 @@ NCS_UNITS = {
     "f_wave_absent": "1",
     "not_recordable": "1",
 }
-NCS_FIELDS = (
-    "distal_latency_ms",
-    "amplitude",
-    "conduction_velocity_m_s",
-    "f_wave_latency_ms",
-    "proximal_amplitude",
-    "distal_duration_ms",
-    "proximal_duration_ms",
-    "distal_distance_mm",
-)
 NCS_LIMITS = (
     "distal_latency_uln_ms",
     "amplitude_lln",
