@@ -93,6 +93,18 @@ def _lowered(text: str) -> str | None:
     return low
 
 
+# What every population figure ends with ("%)", "% of", "/30例"), quick to look for: a text
+# without it has none
+_POPULATION_HINT = re.compile(r"%\s?(?:[)）]|of\s)|/\s?\d+\s?例", re.I)
+
+
+def _population(pattern: re.Pattern[str], text: str) -> int:
+    """How many population figures ``pattern`` finds in ``text``."""
+    if _POPULATION_HINT.search(text) is None:
+        return 0
+    return len(pattern.findall(text))
+
+
 _SAMPLE = 20_000  # the character of a document shows in its first pages
 
 
@@ -156,10 +168,10 @@ def _classify(
         reasons.append(f"encyclopedia headings: {', '.join(heading_hits[:6])}")
     low = _lowered(text)
     if low is None:
-        population = len(_RE_POPULATION.findall(text))
+        population = _population(_RE_POPULATION, text)
         generic_en = len(_RE_GENERIC_EN.findall(text))
     else:
-        population = len(_LOW_POPULATION.findall(low))
+        population = _population(_LOW_POPULATION, low)
         generic_en = len(_LOW_GENERIC_EN.findall(low))
     generic = len(_RE_GENERIC_CJK.findall(text)) + generic_en
     content = min(population, 10) + min(generic, 10)

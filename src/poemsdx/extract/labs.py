@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 
 from ..errors import UnitError
 from ..model import ReferenceRange
 from ..units import convert_molar, is_compatible, parse_unit
+from .alternation import alternation
 from .lexicon import Lexicon
 
 NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
@@ -91,7 +93,7 @@ class LabRules:
 
 
 def _alt(words: list[str]) -> str:
-    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+    return alternation(words, ignore_case=True)  # (every pattern here ignores case)
 
 
 @lru_cache(maxsize=8)
@@ -276,6 +278,27 @@ def find_range(rules: LabRules, text: str, start: int, end: int) -> ReferenceRan
             if rng is not None:
                 return rng
     return None
+
+
+_RE_TYPING_WORD = re.compile("|".join(map(re.escape, TYPING_WORDS)))
+
+
+class TypingReader:
+    """``find_typing`` over the sentences of one text: the words of which every typing has
+    one are found once in the text (no two of them can overlap, so one scan finds them all),
+    and a sentence without one is passed over."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.words = [m.span() for m in _RE_TYPING_WORD.finditer(text)]
+        self.starts = [s for s, _ in self.words]
+
+    def find(self, start: int, end: int) -> list[Typing]:
+        """``find_typing(text, start, end)``."""
+        k = bisect_left(self.starts, start)
+        if k == len(self.words) or self.words[k][1] > end:
+            return []  # the first word at or after start does not end in the sentence
+        return find_typing(self.text, start, end)
 
 
 def find_typing(text: str, start: int, end: int) -> list[Typing]:

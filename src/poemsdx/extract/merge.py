@@ -36,8 +36,8 @@ def finalise(b: Builder, doc: Document) -> Case:
     obs = [o for o in obs if not (o.result in _RESTATED and o.concept in numeric)]
     _carry_specimens(b, obs)
     built: list[tuple[int, Finding | Measurement | NerveConduction]] = []
-    for o in _merge(obs, when_of):
-        item = _observation(o, when_of(o.time))
+    for o, when in _merge(obs, when_of):
+        item = _observation(o, when)
         if item is not None:
             built.append((o.pos, item))
     inferred = _neuropathy(
@@ -113,10 +113,11 @@ class _WhenMaker:
     def __call__(self, t: TimeExpr | None) -> When | None:
         if t is None:
             return None
-        if t in self._made:
+        try:
             return self._made[t]
-        made = self._made[t] = self._make(t)
-        return made
+        except KeyError:
+            made = self._made[t] = self._make(t)
+            return made
 
     def _make(self, t: TimeExpr) -> When | None:
         label = self.b.label(t)
@@ -157,10 +158,6 @@ class _WhenMaker:
                 chosen = ev_id
         return chosen
 
-    def key(self, t: TimeExpr | None) -> tuple[object, ...]:
-        w = self(t)
-        return (w.date, w.anchor, w.offset, w.phase) if w else ()
-
 
 def _carry_specimens(b: Builder, obs: list[_Obs]) -> None:
     for concept in b.res.specimen_required:
@@ -184,23 +181,26 @@ def _carry_specimens(b: Builder, obs: list[_Obs]) -> None:
                 )
 
 
-def _merge(obs: list[_Obs], when_of: _WhenMaker) -> list[_Obs]:
-    out: list[_Obs] = []
+def _merge(obs: list[_Obs], when_of: _WhenMaker) -> list[tuple[_Obs, When | None]]:
+    """The observations left when repeated statements join the first like them, each with
+    its time."""
+    out: list[tuple[_Obs, When | None]] = []
+    # the observations kept so far, with the key of their time, by concept and kind
+    kept: dict[tuple[str, str], list[tuple[_Obs, tuple[object, ...]]]] = {}
     for o in obs:
-        key = when_of.key(o.time)
+        when = when_of(o.time)
+        key = _key(when)
+        same_concept = kept.setdefault((o.concept, o.kind), [])
         target = None
-        for p in out:
-            if p.concept != o.concept or p.kind != o.kind:
-                continue
-            if key and when_of.key(p.time) != key:
+        for p, p_key in same_concept:
+            if key and p_key != key:
                 continue  # an untimed statement joins a timed one, never the reverse
-            same = p.status == o.status if o.kind == "finding" else _same_measurement(p, o)
-            if same:
+            if p.status == o.status if o.kind == "finding" else _same_measurement(p, o):
                 target = p
-            if target is not None:
                 break
         if target is None:
-            out.append(o)
+            out.append((o, when))
+            same_concept.append((o, key))
             continue
         for attr in ("specimen", "heavy", "light", "method"):
             if getattr(target, attr) is None:
@@ -208,6 +208,11 @@ def _merge(obs: list[_Obs], when_of: _WhenMaker) -> list[_Obs]:
         room = _MAX_EVIDENCE - len(target.evidence)
         target.evidence.extend(o.evidence[: max(0, room)])
     return out
+
+
+def _key(w: When | None) -> tuple[object, ...]:
+    """What makes two times the same time."""
+    return (w.date, w.anchor, w.offset, w.phase) if w else ()
 
 
 def _same_measurement(p: _Obs, o: _Obs) -> bool:

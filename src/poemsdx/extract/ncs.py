@@ -25,6 +25,7 @@ from functools import lru_cache
 from pydantic import ValidationError
 
 from ..model import Evidence, NerveConduction
+from .alternation import alternation
 from .lexicon import Lexicon
 from .normalise import Normalised
 
@@ -41,7 +42,7 @@ _RE_ROW_HINT = re.compile(r"\d[ \t]+\d+(?:\.\d+)?[ \t]*$", re.M)
 
 
 def _alt(words: list[str]) -> str:
-    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+    return alternation(words, ignore_case=True)  # (every pattern here ignores case)
 
 
 def _words(words: list[str]) -> str:

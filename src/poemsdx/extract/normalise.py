@@ -30,15 +30,20 @@ from functools import lru_cache
 
 # Characters that never change under NFKC and need no other treatment: ASCII printables
 # (CR is handled on its own), CJK punctuation except the ideographic space, kana
-# (except the combining and spacing voicing marks), CJK ideographs, Hangul, Greek.
-_SAFE = (
-    "\t\n\x20-\x7e\u3001-\u303f\u3041-\u3096\u309d-\u30fe\u4e00-\u9fff\uac00-\ud7af"
-    "\u0391-\u03a9\u03b1-\u03c9"
+# (except the combining and spacing voicing marks), CJK ideographs, Hangul, Greek; first
+# without the digits.
+_SAFE_NO_DIGIT = (
+    "\t\n\x20-\x2f\x3a-\x7e\u3001-\u303f\u3041-\u3096\u309d-\u30fe\u4e00-\u9fff"
+    "\uac00-\ud7af\u0391-\u03a9\u03b1-\u03c9"
 )
+_SAFE = _SAFE_NO_DIGIT + "0-9"
 _RE_UNSAFE = re.compile(f"[\u3040-\u30ff][\u3099\u309a]|\r\n?|[^{_SAFE}]+")
 # the same without combining voicing marks in the text, begun with one character class so
-# that the regex engine skips the safe characters quickly
-_RE_UNSAFE_PLAIN = re.compile(f"[^{_SAFE}](?:(?<=\r)\n?|[^{_SAFE}]*)")
+# that the regex engine skips the safe characters quickly; and "，" or "．" after a safe
+# character other than a digit, which stays as it is (see _run_edits), starts no run
+_RE_UNSAFE_PLAIN = re.compile(
+    f"[^{_SAFE}](?<![{_SAFE_NO_DIGIT}][\uff0c\uff0e])(?:(?<=\r)\n?|[^{_SAFE}]*)"
+)
 _DELETE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
 _KEEP_CJK_PUNCT = {"\uff0c": ",", "\uff0e": "."}  # kept, except between digits
 _FFFD = "\ufffd"
@@ -234,8 +239,10 @@ def _layout_edits(
 ) -> list[tuple[int, int, str]]:
     edits: list[tuple[int, int, str]] = []
     columns: set[int] | None = None  # starts of the lines that have columns (found once)
-    # a PDF tool's space (two or more separate columns)
-    edits += [(m.start(), m.end(), "") for m in _RE_CJK_SPACE.finditer(text)]
+    # a PDF tool's space (two or more separate columns), looked for only where there are CJK
+    # characters for it to be next to
+    if _RE_IS_CJK.search(text):
+        edits += [(m.start(), m.end(), "") for m in _RE_CJK_SPACE.finditer(text)]
     for m in _RE_LINEBREAK.finditer(text):
         start, end = m.span()
         if start == 0 or end >= len(text):

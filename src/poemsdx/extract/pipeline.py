@@ -37,12 +37,11 @@ from .context import Cue, assign, find_cues_each
 from .doctype import disease_verdict
 from .encoding import decode
 from .labs import (
-    TYPING_WORDS,
     Analyte,
+    TypingReader,
     Value,
     associate,
     find_range,
-    find_typing,
     find_values,
     specimen_near,
 )
@@ -176,8 +175,8 @@ class _Run:
         # takes for i and s) is in the text
         self._low = low if len(low) == len(text) and not any(c in text for c in "Σıſ") else None
         self._times = TimeReader(res.time, text, self._low)
-        self._admitted = _ADMISSION.search(text) is not None
-        self._typed = any(w in text for w in TYPING_WORDS)
+        self._admitted = self._speaks_of_admission(0, len(text))
+        self._typings = TypingReader(text)
         builder = Builder(self.kb, res, self.norm, self.doc_id)
         builder.add_rows(find_rows(res.ncs, self.norm, self.doc_id))
         if self._low is not None:  # (see above)
@@ -333,10 +332,9 @@ class _Run:
         for t in times:
             if t.date and not t.anchor and admission:
                 builder.admission(t)
-        if self._typed:
-            typings = find_typing(text, start, end)
-            if typings:  # (without typings the mentions, in order of start, stay as they are)
-                mentions = builder.attach_typing(mentions, typings, text, start, end)
+        typings = self._typings.find(start, end)
+        if typings:  # (without typings the mentions, in order of start, stay as they are)
+            mentions = builder.attach_typing(mentions, typings, text, start, end)
         if not mentions and not signs and ctx.series is None and not times:
             return  # nothing here to read, nor values for a table or a time to carry
         measures = [
@@ -364,19 +362,14 @@ class _Run:
         mods = assign(text, start, end, sent.language, spans, read.cues, breaks)
         analytes = [self._analyte(mentions[i]) for i in measures]
         assoc = associate(text, values, analytes, soft) if values and analytes else {}
+        # the specimen of each measurement (only a measurement has one)
+        specimens = self._specimens(mentions, measures, start) if measures else {}
         for k, m in enumerate(mentions):
             when = _time_for(m.start, times, ctx.time, sent, soft)
-            specimen = None  # only a measurement has one
-            if kinds.get(m.entry.concept) == "measurement":
-                specimen = m.entry.specimen or specimen_near(
-                    res.labs, text, m.phrase_start, m.end, start
-                )
-            builder.mention(m, mods[k], role, when, specimen, sent, times)
+            builder.mention(m, mods[k], role, when, specimens.get(k), sent, times)
         for a_index, value_indexes in assoc.items():
             m = mentions[measures[a_index]]
-            specimen = m.entry.specimen or specimen_near(
-                res.labs, text, m.phrase_start, m.end, start
-            )
+            specimen = specimens[measures[a_index]]
             for vi in value_indexes:
                 v = values[vi]
                 builder.value(
@@ -393,10 +386,23 @@ class _Run:
         if times and (mentions or signs or values):
             ctx.time = times[-1]  # a line of bare dates ("退院日：…") is not narrative time
 
+    def _specimens(
+        self, mentions: list[Mention], measures: list[int], floor: int
+    ) -> dict[int, str | None]:
+        """The specimen of each measurement, by its index in ``mentions``."""
+        labs, text = self.res.labs, self.text
+        return {
+            i: mentions[i].entry.specimen
+            or specimen_near(labs, text, mentions[i].phrase_start, mentions[i].end, floor)
+            for i in measures
+        }
+
     def _admission(self, start: int, end: int) -> bool:
         """Whether ``text[start:end]`` speaks of an admission (入院, "admitted", 住院)."""
-        if not self._admitted:
-            return False  # not a word of it in the whole text
+        # (not a word of it in the whole text: in no part of it either)
+        return self._admitted and self._speaks_of_admission(start, end)
+
+    def _speaks_of_admission(self, start: int, end: int) -> bool:
         if self._low is not None:
             return _ADMISSION_LOW.search(self._low, start, end) is not None
         return _ADMISSION.search(self.text, start, end) is not None

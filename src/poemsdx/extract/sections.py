@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .alternation import grouped
 from .lexicon import Lexicon
 
 SKIPPED = frozenset({"introduction", "references", "keywords", "acknowledgements", "plan"})
@@ -68,6 +69,18 @@ def _label_pattern(label: str) -> str:
     return r"[ \t]+".join(re.escape(w) for w in label.split())
 
 
+def _label_parts(label: str) -> tuple[str, str]:
+    """``_label_pattern(label)`` as its first character and a regex of the rest."""
+    label = label.strip()
+    if _CJK_CHAR.search(label):
+        chars = [ch for ch in label if not ch.isspace()]
+        return chars[0], "".join("[ \\t\u3000]*" + re.escape(ch) for ch in chars[1:])
+    if not label:
+        return "", ""
+    first, *others = label.split()
+    return first[0], re.escape(first[1:]) + "".join(r"[ \t]+" + re.escape(w) for w in others)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class _Rules:
     line: re.Pattern[str]
@@ -87,7 +100,7 @@ def _rules(lexicons: tuple[Lexicon, ...]) -> _Rules:
                 roles.setdefault(_key(label), role)
                 spelled.setdefault(_key(label), label)
     ordered = sorted(spelled.values(), key=len, reverse=True)
-    alternation = "|".join(_label_pattern(lbl) for lbl in ordered)
+    alternation = grouped([_label_parts(lbl) for lbl in ordered], ignore_case=True)
     numbering = r"(?:[0-9IVX]{1,4}[.)．、][ \t]*|[【\[■●◆〈<＜(（][ \t]*)?"
     closing = r"[ \t]*[】\]〉>＞)）]?[ \t]*"
     # a label's first character, looked ahead for, spares trying every label where none

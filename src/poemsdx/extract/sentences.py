@@ -121,13 +121,11 @@ def _line_break_ends(text: str, pos: int, stop: int) -> bool:
 def _emit(
     text: str, start: int, end: int, section: int, prior: Language, out: list[Sentence]
 ) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    stop = end
-    while stop > start and text[stop - 1].isspace():
-        stop -= 1
-    if stop > start:
-        out.append(Sentence(start, stop, section, detect(text[start:stop], prior)))
+    piece = text[start:end]
+    body = piece.strip()  # (what str.isspace calls a space)
+    if body:
+        start += len(piece) - len(piece.lstrip())
+        out.append(Sentence(start, start + len(body), section, detect(body, prior)))
 
 
 _RE_BREAK = {

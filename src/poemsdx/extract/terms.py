@@ -69,8 +69,11 @@ def fold_form(form: str) -> str:
     return _RE_SPACES.sub(" ", fold(form).strip())
 
 
+_ASCII_ALNUM = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
 def is_word_char(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
+    return ch in _ASCII_ALNUM  # ch.isascii() and ch.isalnum()
 
 
 def needs_exact_case(form: str) -> bool:
@@ -228,6 +231,11 @@ class _Group:
         for m, member in enumerate(members):
             for key, payloads in member._keys.items():
                 owners.setdefault(key, []).append((m, payloads))
+        # A one-letter key ("T", "K") is found by a regular expression instead: in the
+        # automaton every such letter of every word would be an occurrence to look at.
+        self.letters = {k: v for k, v in owners.items() if len(k) == 1 and k in _WORD}
+        self.letter_re = _letter_pattern(self.letters)
+        owners = {k: v for k, v in owners.items() if k not in self.letters}
         self.ac = _compile(owners)
         # a text without CJK characters holds no key with one: it is read with the other
         # keys alone (a far smaller automaton)
@@ -238,40 +246,12 @@ class _Group:
         found: list[list[tuple[int, int, list[Any]]]] = [[] for _ in self.members]
         ac = self.ac if _CJK.search(folded) else self.ac_latin
         if ac is not None:
-            squeezed, kept, dropped = _squeeze(folded)
-            runs = len(kept)
-            r = 0  # the runs of spaces before ``last`` (which only grows)
-            n = len(folded)
-            for last, value in ac.iter(squeezed):
-                if value is None:
-                    continue  # a filler key (the text holds a noncharacter)
-                length, owned, latin_start, latin_end, plural = value
-                i = last - length + 1
-                j = last + 1
-                if runs:  # back to positions in ``folded``, past the dropped spaces
-                    while r < runs and kept[r] < last:
-                        r += 1
-                    if r:
-                        j += dropped[r - 1]
-                        if kept[r - 1] < i:
-                            i += dropped[r - 1]
-                        else:  # a run inside the match
-                            k = bisect_left(kept, i)
-                            if k:
-                                i += dropped[k - 1]
-                # a Latin key inside a longer word is no candidate (see boundary_ok; in
-                # the folded text the ASCII letters and digits are the text's, lower-cased)
-                if latin_start and i and folded[i - 1] in _WORD:
-                    continue
-                if (
-                    latin_end
-                    and j < n
-                    and folded[j] in _WORD
-                    and not (plural and _plural_end(folded, j))
-                ):
-                    continue
-                for m, payloads in owned:
-                    found[m].append((i, -j, payloads))
+            _read_keys(ac, folded, found)
+        if self.letter_re is not None:
+            for match in self.letter_re.finditer(folded):
+                i = match.start()
+                for m, payloads in self.letters[match.group()]:
+                    found[m].append((i, -i - 1, payloads))
         out: list[_Occurrences[Any]] = []
         for occurrences in found:
             # by start, the longest first; no two occurrences of one member share a span,
@@ -279,6 +259,54 @@ class _Group:
             occurrences.sort()
             out.append(([o[0] for o in occurrences], occurrences))
         return out
+
+
+def _letter_pattern(letters: dict[str, Any]) -> re.Pattern[str] | None:
+    """A word of one letter (or digit) of ``letters``: the letter, no word character before
+    it (looked behind for after it, so that the search skips to the letters) or after it."""
+    if not letters:
+        return None
+    return re.compile(f"[{''.join(sorted(letters))}](?<![0-9a-z].)(?![0-9a-z])")
+
+
+def _read_keys(ac: Any, folded: str, found: list[list[tuple[int, int, list[Any]]]]) -> None:
+    """Add the occurrences the automaton ``ac`` finds in ``folded`` to ``found`` (one list
+    per member)."""
+    squeezed, kept, dropped = _squeeze(folded)
+    runs = len(kept)
+    r = 0  # the runs of spaces before ``last`` (which only grows)
+    n = len(squeezed)
+    for last, value in ac.iter(squeezed):
+        if value is None:
+            continue  # a filler key (the text holds a noncharacter)
+        length, owned, latin_start, latin_end, plural = value
+        j = last + 1
+        i = j - length
+        # A Latin key inside a longer word is no candidate (see boundary_ok; in the folded
+        # text the ASCII letters and digits are the text's, lower-cased). Squeezing keeps
+        # what is next to a word, so this is judged before mapping back.
+        if latin_start and i and squeezed[i - 1] in _WORD:
+            continue
+        if (
+            latin_end
+            and j < n
+            and squeezed[j] in _WORD
+            and not (plural and _plural_end(squeezed, j))
+        ):
+            continue
+        if runs:  # back to positions in ``folded``, past the dropped spaces
+            while r < runs and kept[r] < last:
+                r += 1
+            if r:
+                j += dropped[r - 1]
+                if kept[r - 1] < i:
+                    i += dropped[r - 1]
+                else:  # a run inside the match
+                    k = bisect_left(kept, i)
+                    if k:
+                        i += dropped[k - 1]
+        for m, payloads in owned:
+            found[m].append((i, -j, payloads))
 
 
 def _plural_end(folded: str, end: int) -> bool:
@@ -355,14 +383,14 @@ def boundary_ok(text: str, start: int, end: int, form_key: str) -> int | None:
     """The match end after word-boundary checks (extended over an English plural), or
     None when a Latin form sits inside a longer word."""
     latin_start, latin_end, plural = _edges(form_key)
-    if latin_start and start > 0 and is_word_char(text[start - 1]):
+    if latin_start and start > 0 and text[start - 1] in _ASCII_ALNUM:
         return None
-    if latin_end and end < len(text) and is_word_char(text[end]):
+    if latin_end and end < len(text) and text[end] in _ASCII_ALNUM:
         if plural:
             for suffix in ("s", "es"):
                 stop = end + len(suffix)
                 if text[end:stop].lower() == suffix and (
-                    stop >= len(text) or not is_word_char(text[stop])
+                    stop >= len(text) or text[stop] not in _ASCII_ALNUM
                 ):
                     return stop
         return None

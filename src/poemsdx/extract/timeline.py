@@ -24,6 +24,7 @@ from typing import Any
 
 import ahocorasick
 
+from .alternation import alternation
 from .lexicon import Lexicon
 
 TREATMENT = "@treatment"  # the first disease-directed treatment, resolved later
@@ -43,7 +44,7 @@ class TimeExpr:
 
 
 def _alt(words: list[str]) -> str:
-    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+    return alternation(words)
 
 
 def _needs(words: list[str]) -> tuple[str, ...]:
@@ -109,20 +110,25 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
     num = rf"(?:{_NUM}|{_alt(list(numbers))})" if numbers else _NUM
     # a run of _MARK is taken whole, from its start (nothing after it in a pattern can be a
     # _MARK, so backing off into the run, or starting inside it, never matches): without
-    # this, a long treatment mention made matching quadratic in its length
-    ev = rf"(?P<ev>(?<!{_MARK}){_MARK}++|{a['treatment']}|{a['admission']}|{a['onset']})"
+    # this, a long treatment mention made matching quadratic in its length. (The look-behind
+    # follows the first _MARK: a pattern that begins with literals lets the regex engine
+    # skip to where they are.)
+    m2 = _MARK * 2
+    ev = rf"(?P<ev>{_MARK}(?<!{m2}){_MARK}*+|{a['treatment']}|{a['admission']}|{a['onset']})"
     direction = rf"(?P<dir>{a['after']}|{a['before']})"
     rel = rf"(?P<rel>{a['just_before']}|{a['just_after']}|{a['at']}|{a['after']}|{a['before']})"
     part = rf"(?:\s?(?P<part>{a['early']}|{a['middle']}|{a['late']}))?"
     mon = _alt([m.lower() for m in months])
     filler = r"(?:\s?(?:の|を|に|开始|開始|施行|start of|the|his|her|initiation of|starting)\s?)*"
     y4 = r"(?P<y>(?:19|20)\d{2})"
+    # a year after no digit: "(?<!\d)" + y4, the look-behind two characters on (see ``ev``)
+    y4_alone = r"(?P<y>(?:19|20)(?<!\d..)\d{2})"
     amt = rf"(?<![\d.])(?P<n>{num})"
     u = rf"(?P<u>{unit})"
     seasons = rf"(?P<part>{a['early']}|{a['middle']}|{a['late']})"
     day_en = r"(?:st|nd|rd|th)?"
     sources = {
-        "iso": rf"(?<!\d){y4}[-/.](?P<m>\d{{1,2}})(?:[-/.](?P<d>\d{{1,2}}))?(?!\d|\.\d)",
+        "iso": rf"{y4_alone}[-/.](?P<m>\d{{1,2}})(?:[-/.](?P<d>\d{{1,2}}))?(?!\d|\.\d)",
         "cjk_date": rf"(?:{y4}\s?年\s?)?(?<![\d.カヵかヶケ个個])(?P<m>1[0-2]|0?[1-9])\s?月"
         rf"(?:\s?(?P<d>[1-3]?\d)\s?日)?{part}",
         "cjk_year": rf"{y4}\s?年(?!\s?\d{{1,2}}\s?月)(?!\s?(?:前|后|後))",
@@ -261,8 +267,7 @@ class TimeReader:
         if low is None:
             return find_times(rules, self.text, start, end, treatments, year)
         # the sentence's treatment mentions become _MARK (and hide the words under them)
-        clipped = ((max(s, start), min(e, end)) for s, e, _ in treatments)
-        marks = [(s, e) for s, e in clipped if s < e]
+        marks = _marks(treatments, start, end) if treatments else []
         mask = rules.always | (rules.marked if marks else 0)
         found = self.found
         n = len(found)
@@ -286,6 +291,12 @@ class TimeReader:
         passed: list[bool | None] = [None] * len(rules.gates)
         runs = [p for p in candidates if _gates_pass(rules, p, w, passed)]
         return _read(rules, self.text, w, start, runs, treatments, year)
+
+
+def _marks(treatments: list[tuple[int, int, str]], start: int, end: int) -> list[tuple[int, int]]:
+    """The parts of the treatment mentions inside ``[start, end)``."""
+    clipped = ((max(s, start), min(e, end)) for s, e, _ in treatments)
+    return [(s, e) for s, e in clipped if s < e]
 
 
 def _read(
