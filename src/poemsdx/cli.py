@@ -8,17 +8,21 @@ that was already there.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from . import __version__
 from .errors import InputError, PoemsdxError
+
+if TYPE_CHECKING:
+    from .knowledge.registry import Knowledge
 
 app = typer.Typer(
     name="poemsdx",
@@ -121,6 +125,13 @@ def extract(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
     ] = None,
+    mentions: Annotated[
+        bool,
+        typer.Option(
+            "--mentions",
+            help="Only the concepts named, each with its context (faster; no values or times).",
+        ),
+    ] = False,
 ) -> None:
     """Show what was understood from a text, each observation with its evidence."""
     from .extract import extract_file
@@ -129,6 +140,9 @@ def extract(
     if fmt not in ("text", "json"):
         _fail(f"unknown format '{fmt}'; allowed: text, json")
     kb = load_knowledge()
+    if mentions:
+        _show_mentions(path, kb, fmt, output)
+        return
     case = extract_file(path, kb)
     if fmt == "json":
         data = case.model_dump(mode="json", exclude_none=True)
@@ -168,6 +182,27 @@ def extract(
         where = f"  [{ev.start}:{ev.end}] {flat(ev.quote or '')!r}" if ev else ""
         lines.append(f"{what}{when}{where}")
     _emit("\n".join(lines), output)
+
+
+def _show_mentions(path: Path, kb: Knowledge, fmt: str, output: Path | None) -> None:
+    from .extract import find_mentions
+    from .extract.pipeline import read_text_file
+
+    found = find_mentions(read_text_file(path), kb)
+    if fmt == "json":
+        rows = [dataclasses.asdict(m) for m in found]
+        _emit(json.dumps(rows, ensure_ascii=False, indent=2), output)
+        return
+    lines = []
+    for m in found:
+        if m.kind not in ("finding", "disease", "group"):
+            status = m.kind  # a measurement or treatment named; its value is not read here
+        else:
+            status = m.status or "not a present finding"
+        cues = f" ({', '.join(m.categories)})" if m.categories else ""
+        quote = " ".join(m.quote.split())
+        lines.append(f"{kb.label(m.concept)}: {status}{cues}  [{m.start}:{m.end}] {quote!r}")
+    _emit("\n".join(lines) if lines else "no mentions about a patient", output)
 
 
 @app.command()

@@ -60,6 +60,7 @@ def _main(
     ("args", "message"),
     [
         (["extract", "missing.txt"], "cannot read file"),
+        (["extract", "missing.txt", "--mentions"], "cannot read file"),
         (["extract", "note.txt", "--format", "xml"], "unknown format 'xml'"),
     ],
 )

@@ -12,8 +12,12 @@ Every observation carries evidence pointing at the original characters::
     from poemsdx import load_knowledge
     from poemsdx.extract import extract_text
     case = extract_text("57歳男性。肝脾腫はなかった。", load_knowledge())
+
+``find_mentions`` stops half way: the concepts named in the statements about the patient,
+each with its context (present, absent, uncertain; history, family...), for screening
+many notes quickly.
 """
 
-from .pipeline import MAX_CHARS, extract_file, extract_text
+from .pipeline import MAX_CHARS, FoundMention, extract_file, extract_text, find_mentions
 
-__all__ = ["MAX_CHARS", "extract_file", "extract_text"]
+__all__ = ["MAX_CHARS", "FoundMention", "extract_file", "extract_text", "find_mentions"]

@@ -175,16 +175,12 @@ class Builder:
         times: list[TimeExpr],
     ) -> None:
         kind = self.res.kinds.get(m.entry.concept)
-        cats = set(mods.categories)
-        if role == "past_history":
-            cats.add("historical")
-        elif role == "family_history":
-            cats.add("family")
+        cats = categories(mods, role)
         if kind == "treatment":
             self._treatment(m, cats, sent, times, when)
             return
-        if kind in ("finding", "disease", "group"):
-            status = _status(cats)
+        if kind in FINDING_KINDS:
+            status = finding_status(cats)
             if status is None:
                 return
             cue = _near(m, _governing(mods, ("negation", "resolved", "uncertainty", "historical")))
@@ -299,7 +295,10 @@ class Builder:
         )  # fmt: skip
 
     def sign(self, s: Mention, mods: Modifiers, role: str | None) -> None:
-        if role in ("past_history", "family_history") or _status(set(mods.categories)) != "present":
+        if (
+            role in ("past_history", "family_history")
+            or finding_status(set(mods.categories)) != "present"
+        ):
             return
         self.signs.setdefault(s.entry.concept, []).append(
             self.evidence(s.start, s.end, "pipeline", assertion="inferred")
@@ -367,7 +366,21 @@ class Builder:
         return finalise(self, doc)
 
 
-def _status(cats: set[str]) -> str | None:
+FINDING_KINDS = frozenset({"finding", "disease", "group"})
+
+
+def categories(mods: Modifiers, role: str | None) -> set[str]:
+    """The context categories of a mention: its cues', and history or family from a
+    section that is all history ("PMH:", 既往歴) or all family (家族歴)."""
+    cats = set(mods.categories)
+    if role == "past_history":
+        cats.add("historical")
+    elif role == "family_history":
+        cats.add("family")
+    return cats
+
+
+def finding_status(cats: set[str]) -> str | None:
     """A finding's status from its cues (family, hypothetical and un-negated history are
     not the patient's present findings; "improved" still means present)."""
     if cats & {"family", "hypothetical"}:

@@ -26,14 +26,16 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError, Location
 from ..knowledge.registry import Knowledge
 from ..model import Case, Document, ReferenceRange
-from .assemble import Builder, Mention
+from .assemble import FINDING_KINDS, Builder, Mention, categories, finding_status
 from .context import Cue, assign, find_cues_each
+from .doctype import Verdict as DocumentVerdict
 from .doctype import disease_verdict
 from .encoding import decode
 from .labs import (
@@ -72,6 +74,17 @@ def extract_text(
 ) -> Case:
     """Read one clinical text into a ``Case`` whose evidence points into ``text`` (with
     CRLF and CR line breaks made LF first, as the document keeps them)."""
+    return _run(text, kb, document_id, language, max_chars, source).case()
+
+
+def _run(
+    text: str,
+    kb: Knowledge,
+    document_id: str,
+    language: str | None,
+    max_chars: int,
+    source: str | None,
+) -> _Run:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if len(text) > max_chars:
@@ -83,11 +96,50 @@ def extract_text(
     if language is not None and language not in ("en", "ja", "zh"):
         raise InputError(f"unknown language '{language}'; expected en, ja or zh")
     lang: Language | None = language  # type: ignore[assignment]
-    return _Run(text, kb, resources(kb), document_id, lang, source).case()
+    return _Run(text, kb, resources(kb), document_id, lang, source)
+
+
+@dataclass(frozen=True, slots=True)
+class FoundMention:
+    """One concept named in the text, with its context.
+
+    ``status`` (findings, diseases and groups only) is present, absent or uncertain, or
+    None when the mention is not a statement about the patient now (family, hypothetical,
+    past history); ``categories`` are the context cues that govern it (negation,
+    uncertainty, historical, family, hypothetical, resolved, improved, ...). ``start`` and
+    ``end`` index the original text."""
+
+    concept: str
+    kind: str
+    status: str | None
+    categories: tuple[str, ...]
+    start: int
+    end: int
+    quote: str
+    section: str | None
+    language: str
+
+
+def find_mentions(
+    text: str, kb: Knowledge, *, language: str | None = None, max_chars: int = MAX_CHARS
+) -> list[FoundMention]:
+    """The concepts a clinical text names, each with its status in context: the first half
+    of ``extract_text`` (sections, sentences, lexicon matching, negation and other context,
+    and which statements are about the patient), without values, times or assembly into a
+    ``Case``. For screening many notes quickly; a disease description has none."""
+    run = _run(text, kb, "note", language, max_chars, None)
+    return run.mentions()
 
 
 def extract_file(path: str | Path, kb: Knowledge, *, max_chars: int = MAX_CHARS) -> Case:
     """Read a text file (any of UTF-8/16, Shift_JIS, EUC-JP, GB18030) into a ``Case``."""
+    p = Path(path)
+    text = read_text_file(p, max_chars=max_chars)
+    return extract_text(text, kb, document_id=p.stem or "note", max_chars=max_chars, source=str(p))
+
+
+def read_text_file(path: str | Path, *, max_chars: int = MAX_CHARS) -> str:
+    """The text of a file in any of UTF-8/16, Shift_JIS, EUC-JP, GB18030 (detected)."""
     p = Path(path)
     try:
         size = p.stat().st_size
@@ -98,10 +150,7 @@ def extract_file(path: str | Path, kb: Knowledge, *, max_chars: int = MAX_CHARS)
         data = p.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror or exc}", Location(str(p))) from exc
-    decoded = decode(data)
-    return extract_text(
-        decoded.text, kb, document_id=p.stem or "note", max_chars=max_chars, source=str(p)
-    )
+    return decode(data).text
 
 
 @dataclass(slots=True)
@@ -128,6 +177,17 @@ class _Read:
     signs: list[Mention] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class _Front:
+    sections: list[Section]
+    reads: list[_Read]
+    verdict: DocumentVerdict | None
+
+    @property
+    def describes_disease(self) -> bool:
+        return self.verdict is not None and self.verdict.kind == "disease_description"
+
+
 class _Run:
     def __init__(
         self,
@@ -147,7 +207,9 @@ class _Run:
         self.language: Language = language or document_language(self.text)
         self.source = source
 
-    def case(self) -> Case:
+    def _front(self) -> _Front:
+        """What both readings share: sections, sentences with their cues and markers, the
+        document's kind and, for a patient record, the mentions of each sentence."""
         text, res = self.text, self.res
         sections = find_sections(text, res.ordered)
         sentences = split_sentences(text, sections, self.language)
@@ -157,18 +219,28 @@ class _Run:
         verdict = disease_verdict(
             text, res.ordered, headers, [r.markers for r in reads], self._titled(reads)
         )
+        front = _Front(sections, reads, verdict)
+        if front.describes_disease:
+            return front
+        self._starts = [s.start for s in sentences]
+        self._sentences = sentences
+        self._sections = sections
+        self._distribute(reads)
+        self._typings = TypingReader(text)
+        return front
+
+    def case(self) -> Case:
+        text, res = self.text, self.res
+        front = self._front()
+        verdict, sections, reads = front.verdict, front.sections, front.reads
         kind = verdict.kind if verdict is not None else "patient_record"
         doc = Document(
             id=self.doc_id, kind=kind, language=self.language,
             source=self.source, text=self.norm.original,
         )  # fmt: skip
-        if verdict is not None and verdict.kind == "disease_description":
+        if verdict is not None and front.describes_disease:
             note = "describes a disease, not a patient: " + "; ".join(verdict.reasons)
             return Case(id=self.doc_id, documents=(doc,), notes=note)
-        self._starts = [s.start for s in sentences]
-        self._sentences = sentences
-        self._sections = sections
-        self._distribute(reads)
         low = text.lower()
         # IGNORECASE matching is plain matching of the lower case when lower-casing keeps
         # every character in place (no İ, no final sigma) and no ı or ſ (which IGNORECASE
@@ -176,7 +248,6 @@ class _Run:
         self._low = low if len(low) == len(text) and not any(c in text for c in "Σıſ") else None
         self._times = TimeReader(res.time, text, self._low)
         self._admitted = self._speaks_of_admission(0, len(text))
-        self._typings = TypingReader(text)
         builder = Builder(self.kb, res, self.norm, self.doc_id)
         builder.add_rows(find_rows(res.ncs, self.norm, self.doc_id))
         if self._low is not None:  # (see above)
@@ -185,6 +256,59 @@ class _Run:
             sheet = _SHEET_SPECIMEN.search(text, 0, min(len(text), 3000))
         builder.sheet_specimen = "serum" if sheet else None
         ctx = _Context()
+        for read, section in self._walk(reads, sections, ctx):
+            self._sentence(read, section, ctx, builder)
+        builder.demographics(text, [(s.start, s.end) for s in sections if s.role not in SKIPPED])
+        return builder.build(doc)
+
+    def mentions(self) -> list[FoundMention]:
+        """The concepts named in the statements that count, each with its context (see
+        ``find_mentions``); none for a disease description."""
+        front = self._front()
+        if front.describes_disease:
+            return []
+        text, kinds = self.text, self.res.kinds
+        builder = Builder(self.kb, self.res, self.norm, self.doc_id)  # for M-protein typing
+        out: list[FoundMention] = []
+        ctx = _Context()
+        for read, section in self._walk(front.reads, front.sections, ctx):
+            if not self._counts(read, section.role, ctx):
+                continue
+            sent = read.sent
+            mentions = self._unless(read.mentions, sent)
+            typings = self._typings.find(sent.start, sent.end)
+            if typings:
+                mentions = builder.attach_typing(mentions, typings, text, sent.start, sent.end)
+            if not mentions:
+                continue
+            spans: list[Mention] = mentions + read.signs
+            breaks = clause_breaks(text, sent.start, sent.end, sent.language) if read.cues else None
+            mods = assign(text, sent.start, sent.end, sent.language, spans, read.cues, breaks)
+            for m, mod in zip(mentions, mods, strict=False):
+                cats = categories(mod, section.role)
+                kind = kinds.get(m.entry.concept, "")
+                start, end = self.norm.source_span(m.start, m.end)
+                out.append(
+                    FoundMention(
+                        concept=m.entry.concept,
+                        kind=kind,
+                        status=finding_status(cats) if kind in FINDING_KINDS else None,
+                        categories=tuple(sorted(cats)),
+                        start=start,
+                        end=end,
+                        quote=self.norm.original[start:end],
+                        section=section.role,
+                        language=sent.language,
+                    )
+                )
+        return out
+
+    def _walk(
+        self, reads: list[_Read], sections: list[Section], ctx: _Context
+    ) -> Iterator[tuple[_Read, Section]]:
+        """The sentences in order, with their section; a new section or a blank line ends
+        what was carried from sentence to sentence."""
+        text = self.text
         current = -1
         for read in reads:
             sent = read.sent
@@ -197,9 +321,31 @@ class _Run:
             if "\n\n" in text[ctx.last_end : sent.start]:
                 ctx.series = None
             ctx.last_end = sent.end
-            self._sentence(read, sections[current], ctx, builder)
-        builder.demographics(text, [(s.start, s.end) for s in sections if s.role not in SKIPPED])
-        return builder.build(doc)
+            yield read, sections[current]
+
+    @staticmethod
+    def _counts(read: _Read, role: str | None, ctx: _Context) -> bool:
+        """Whether the sentence's statements are about this patient (see the module
+        docstring); keeps the discussion's chain of such sentences."""
+        if role in SKIPPED or "generic" in read.markers or "literature" in read.markers:
+            ctx.chain = False
+            return False
+        if role in DISCUSSION:
+            if "patient" not in read.markers and not ctx.chain:
+                return False
+            ctx.chain = True
+            ctx.time = None  # a discussion does not narrate: no time carries over
+        return True
+
+    def _unless(self, mentions: list[Mention], sent: Sentence) -> list[Mention]:
+        """Without the mentions whose concept the sentence's words rule out."""
+        unless = self.res.unless
+        if not any(m.entry.concept in unless for m in mentions):
+            return mentions
+        window = self.folded[sent.start : sent.end]
+        return [
+            m for m in mentions if not any(w in window for w in unless.get(m.entry.concept, ()))
+        ]
 
     def _titled(self, reads: list[_Read]) -> bool:
         """Whether the first line is just the name of a disease ("POEMS syndrome",
@@ -314,21 +460,9 @@ class _Run:
         times, ctx.year = self._times.find(start, end, treatments, ctx.year)
         if times:
             times = [builder.resolve_previous(t, ctx.time) for t in times]
-        if role in SKIPPED or "generic" in read.markers or "literature" in read.markers:
-            ctx.chain = False
+        if not self._counts(read, role, ctx):
             return
-        if role in DISCUSSION:
-            if "patient" not in read.markers and not ctx.chain:
-                return
-            ctx.chain = True
-            ctx.time = None  # a discussion does not narrate: no time carries over
-        if any(m.entry.concept in res.unless for m in mentions):
-            window = self.folded[start:end]
-            mentions = [
-                m
-                for m in mentions
-                if not any(w in window for w in res.unless.get(m.entry.concept, ()))
-            ]
+        mentions = self._unless(mentions, sent)
         for t in times:
             if t.date and not t.anchor and admission:
                 builder.admission(t)
