@@ -1,6 +1,7 @@
 """Benchmark: text extraction on the seed case report and the development corpus.
 
-Run: ``.venv/bin/python bench/bench_extract.py [FILE ...] [--rounds R] [--runs N] [--cpu C]``.
+Run: ``.venv/bin/python bench/bench_extract.py [FILE ...] [--rounds R] [--runs N] [--cpu C]
+[--mentions]``.
 Default input is the seed reports (``../shared/seeds/*.txt``) when present, plus every note
 of the development corpus (``tests/corpus/<lang>/*.txt``). One process, one thread, warm
 (each text is extracted once before timing; the first, cold call that builds lexicons and
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import poemsdx
-from poemsdx.extract import extract_text
+from poemsdx.extract import extract_text, find_mentions
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / ".." / "shared" / "seeds"
@@ -52,9 +53,12 @@ def _best(run: Callable[[], object], rounds: int, runs: int) -> tuple[float, flo
     return wall, cpu
 
 
-def _pass(texts: list[str], kb: poemsdx.Knowledge) -> Callable[[], object]:
-    """One extraction of each of ``texts``."""
-    return lambda: [extract_text(t, kb) for t in texts]
+Reader = Callable[[str, poemsdx.Knowledge], object]
+
+
+def _pass(read: Reader, texts: list[str], kb: poemsdx.Knowledge) -> Callable[[], object]:
+    """One reading of each of ``texts``."""
+    return lambda: [read(t, kb) for t in texts]
 
 
 def main() -> None:
@@ -63,7 +67,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7, help="rounds per text (best counts)")
     parser.add_argument("--runs", type=int, default=10, help="extractions per round")
     parser.add_argument("--cpu", type=int, default=None, help="pin to this CPU")
+    parser.add_argument(
+        "--mentions", action="store_true", help="time find_mentions instead of extract_text"
+    )
     args = parser.parse_args()
+    read: Reader = find_mentions if args.mentions else extract_text
     if args.cpu is not None and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {args.cpu})
     groups = _inputs(args.files)
@@ -72,21 +80,22 @@ def main() -> None:
     load = os.getloadavg()
     kb = poemsdx.load_knowledge()
     t0 = time.perf_counter()
-    extract_text("warm-up", kb)
+    read("warm-up", kb)
     print(f"cold start (lexicons, automata): {(time.perf_counter() - t0) * 1000:.0f} ms")
+    print(f"timing {'find_mentions' if args.mentions else 'extract_text'}")
     print(f"best of {args.rounds} rounds of {args.runs} runs; wall ms (CPU ms) per extraction")
     summary: list[tuple[str, int, float, float]] = []
     for group, paths in groups.items():
         texts = [p.read_text(encoding="utf-8") for p in paths]
         for path, text in zip(paths, texts, strict=True):
-            extract_text(text, kb)  # warm the caches this text touches
-            wall, cpu = _best(_pass([text], kb), args.rounds, args.runs)
+            read(text, kb)  # warm the caches this text touches
+            wall, cpu = _best(_pass(read, [text], kb), args.rounds, args.runs)
             name = f"{path.parent.name}/{path.name}"
             print(
                 f"{name[:48]:48s} {len(text):7,d} chars  {wall * 1000:7.2f} ms "
                 f"({cpu * 1000:6.2f})  {len(text) / wall:10,.0f} chars/s"
             )
-        wall, cpu = _best(_pass(texts, kb), args.rounds, args.runs)
+        wall, cpu = _best(_pass(read, texts, kb), args.rounds, args.runs)
         summary.append((group, sum(map(len, texts)), wall, cpu))
     print()
     for group, chars, wall, cpu in summary:
