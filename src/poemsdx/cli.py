@@ -8,7 +8,6 @@ that was already there.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sys
@@ -190,7 +189,7 @@ def _show_mentions(path: Path, kb: Knowledge, fmt: str, output: Path | None) -> 
 
     found = find_mentions(read_text_file(path), kb)
     if fmt == "json":
-        rows = [dataclasses.asdict(m) for m in found]
+        rows = [m._asdict() for m in found]
         _emit(json.dumps(rows, ensure_ascii=False, indent=2), output)
         return
     lines = []
