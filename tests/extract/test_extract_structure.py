@@ -161,6 +161,35 @@ def test_courses_and_regimens() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("On bortezomib since 02/2025.", "2025-02"),
+        ("Bortezomib started 11/2024.", "2024-11"),
+        ("Bortezomib started 1/2000.", None),  # one digit: more often a dilution than a month
+        ("Seen 12/03/2025. Bortezomib started.", None),  # part of a day/month/year date
+    ],
+)
+def test_month_and_year_with_a_slash(text: str, date: str | None) -> None:
+    events = extract_text(text, KB).events
+    assert [(e.concept, e.start.date if e.start else None) for e in events] == [
+        ("bortezomib", date)
+    ]
+
+
+def test_a_date_after_since_is_not_narrative_time() -> None:
+    text = (
+        "Follow-up visit.\n"
+        "IFE negative since April 2024. Bilateral leg edema.\n"
+        "In March 2023 she had pleural effusions."
+    )
+    found = {o.concept: o.time for o in extract_text(text, KB).observations}
+    assert found["edema"] is None  # said now, not in April 2024
+    assert found["m_protein"] is not None and found["m_protein"].date == "2024-04"
+    effusion = found["pleural_effusion"]
+    assert effusion is not None and effusion.date == "2023-03"
+
+
 def test_planned_or_withheld_treatment_is_no_event() -> None:
     text = "移植前治療はおこなわなかった．If VEGF rises again, consider thalidomide."
     assert extract_text(text, KB).events == ()

@@ -129,6 +129,10 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
     day_en = r"(?:st|nd|rd|th)?"
     sources = {
         "iso": rf"{y4_alone}[-/.](?P<m>\d{{1,2}})(?:[-/.](?P<d>\d{{1,2}}))?(?!\d|\.\d)",
+        # "since 02/2025": a two-digit month and a four-digit year, which no day/month
+        # reading fits (not a piece of a longer date such as 12/03/2025; one digit before
+        # the slash is more often a dilution, 1/2000, than a month)
+        "month_year": r"(?<![\d/.:])(?P<m>1[0-2]|0[1-9])/(?P<y>(?:19|20)\d{2})(?![\d/])",
         "cjk_date": rf"(?:{y4}\s?年\s?)?(?<![\d.カヵかヶケ个個])(?P<m>1[0-2]|0?[1-9])\s?月"
         rf"(?:\s?(?P<d>[1-3]?\d)\s?日)?{part}",
         "cjk_year": rf"{y4}\s?年(?!\s?\d{{1,2}}\s?月)(?!\s?(?:前|后|後))",
@@ -179,6 +183,7 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
     )
     requires: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
         "iso": ((year_,), (0,)),
+        "month_year": ((year_,), (0,)),
         "cjk_date": ((month_,), ()),
         "cjk_year": ((nen_,), ()),
         "en_range": ((year_, mon_), (0,)),
@@ -376,7 +381,7 @@ def _build(
     year: int | None,
 ) -> TimeExpr | None:
     g = m.groupdict()
-    if kind in ("iso", "cjk_date", "en_date", "en_range", "cjk_year", "en_year"):
+    if kind in ("iso", "month_year", "cjk_date", "en_date", "en_range", "cjk_year", "en_year"):
         y = int(g["y"]) if g.get("y") else year
         if y is None:
             return None
