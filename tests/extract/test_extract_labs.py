@@ -113,6 +113,43 @@ def test_qualitative(text: str, concept: str, result: str) -> None:
     assert _one(text, concept).result == result
 
 
+@pytest.mark.parametrize(
+    ("text", "result", "specimen"),
+    [
+        ("Serum protein electrophoresis showed a small M-spike (0.4 g/dL).", None, "serum"),
+        ("SPEP: M-spike 4.6 g/dL.", None, "serum"),
+        ("Urine immunofixation: no M-protein.", "negative", "urine"),
+        ("血清免疫固定法でIgG-λ型M蛋白陽性．", "positive", "serum"),
+        ("IFE: IgG kappa M-protein.", "positive", None),  # no test names a specimen
+    ],
+)
+def test_the_test_named_before_an_m_protein_gives_its_specimen(
+    text: str, result: str | None, specimen: str | None
+) -> None:
+    found = [(m.specimen, m.result) for m in _labs(text) if m.concept == "m_protein"]
+    assert (specimen, result) in found
+    assert all(s == specimen for s, _ in found)
+
+
+def test_a_semicolon_ends_the_test_that_names_the_specimen() -> None:
+    text = "Serum protein electrophoresis normal; IFE: IgG kappa M-protein."
+    found = {(m.result, m.specimen) for m in _labs(text) if m.concept == "m_protein"}
+    assert found == {("negative", "serum"), ("positive", None)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "血清免疫固定电泳：多克隆增高，未见M蛋白。",
+        "血清免疫固定法：ポリクローナルな増加、M蛋白は認めず。",
+        "SPEP showed a polyclonal increase of gamma globulins; no M-protein.",
+    ],
+)
+def test_a_polyclonal_rise_is_no_m_protein(text: str) -> None:
+    found = {m.result for m in _labs(text) if m.concept == "m_protein"}
+    assert found == {"negative"}
+
+
 def test_specimen_is_never_guessed_for_vegf() -> None:
     assert _one("VEGF 1,650 pg/ml", "vegf").specimen is None
     assert _one("plasma VEGF 450 pg/mL", "vegf").specimen == "plasma"

@@ -43,7 +43,9 @@ from .timeline import PREVIOUS, TimeExpr
 _X = "poemsdx.extract."
 _RE_SIMPLE = re.compile(r"^(-?)P(\d+(?:\.\d+)?)([YMWD])$")
 _QUALITATIVE_RESTATED = frozenset({"high", "low", "normal", "abnormal"})
-_TYPED = frozenset({"m_protein", "bence_jones_protein"})  # results that carry a clone's chains
+TYPED_RESULTS = frozenset(
+    {"m_protein", "bence_jones_protein"}
+)  # results that carry a clone's chains
 
 
 @dataclass(slots=True)
@@ -138,13 +140,17 @@ class Builder:
         make one when a word such as "monoclonal" says the typing is of an M-protein."""
         out = list(mentions)
         for ty in typings:
-            near = [m for m in out if m.entry.concept in _TYPED and -2 <= m.start - ty.end <= 25]
-            near += [m for m in out if m.entry.concept in _TYPED and 0 <= ty.start - m.end <= 20]
+            near = [
+                m for m in out if m.entry.concept in TYPED_RESULTS and -2 <= m.start - ty.end <= 25
+            ]
+            near += [
+                m for m in out if m.entry.concept in TYPED_RESULTS and 0 <= ty.start - m.end <= 20
+            ]
             near.sort(key=lambda m: m.start - ty.end if m.start >= ty.end else ty.start - m.end)
             out = [
                 m
                 for m in out
-                if not (m.start < ty.end and ty.start < m.end) or m.entry.concept in _TYPED
+                if not (m.start < ty.end and ty.start < m.end) or m.entry.concept in TYPED_RESULTS
             ]
             if near:
                 self.typed[(near[0].start, near[0].end)] = (ty, None)
@@ -226,10 +232,17 @@ class Builder:
         ):
             result = "positive"  # a typed clone ("an IgG-λ monoclonal protein") is a detected one
         if presence and result in ("high", "abnormal"):
+            if mods.result is not None and self._polyclonal(m, mods.result):
+                return None  # "免疫固定电泳：多克隆增高": a polyclonal rise, no M-protein
             return "positive"  # "elevated M-protein", "IgG-λ M蛋白血症 … elevated"
         if presence and result in ("low", "normal"):
             return "negative"
         return result
+
+    def _polyclonal(self, m: Mention, cue: Cue) -> bool:
+        """Whether "polyclonal" stands between a mention and its result word."""
+        start, end = (m.end, cue.start) if cue.start >= m.end else (cue.end, m.start)
+        return self.res.labs.polyclonal.search(self.norm.text, start, end) is not None
 
     def _treatment(
         self,
@@ -342,6 +355,8 @@ class Builder:
             when = before[-1] if before else None
             result = cue.defn.value
             if label.entry.concept in self.res.presence and result in ("high", "abnormal"):
+                if self._polyclonal(label, cue):
+                    continue  # "免疫固定电泳：多克隆增高": a polyclonal rise, no M-protein
                 result = "positive"
             self.obs.append(
                 _Obs(cue.start, label.entry.concept, "measurement", when,

@@ -89,7 +89,10 @@ class LabRules:
     specimen_after: re.Pattern[str]
     specimens: dict[str, str]  # folded word -> specimen
     monoclonal: re.Pattern[str]
+    polyclonal: re.Pattern[str]
     immunofixation: re.Pattern[str]
+    specimen_method: re.Pattern[str]
+    method_specimens: dict[str, str]  # lower-cased test name -> specimen
 
 
 def _alt(words: list[str]) -> str:
@@ -101,13 +104,19 @@ def compile_labs(lexicons: tuple[Lexicon, ...]) -> LabRules:
     labels: list[str] = []
     specimens: dict[str, str] = {}
     mono: list[str] = []
+    poly: list[str] = []
     ife: list[str] = []
+    methods: dict[str, str] = {}
     for lex in lexicons:
+        for spec, words in lex.labs.specimen_methods.items():
+            for w in words:
+                methods.setdefault(w.lower(), spec)
         labels += lex.labs.reference_labels
         for spec, words in lex.labs.specimens.items():
             for w in words:
                 specimens.setdefault(w.lower(), spec)
         mono += lex.labs.monoclonal
+        poly += lex.labs.polyclonal
         ife += lex.labs.immunofixation
     label = rf"(?:{_alt(labels)})\s?[:：]?\s?" if labels else ""
     body = (
@@ -128,7 +137,10 @@ def compile_labs(lexicons: tuple[Lexicon, ...]) -> LabRules:
         specimen_after,
         specimens,
         re.compile(_alt(mono), re.I) if mono else re.compile(r"(?!)"),
+        re.compile(_alt(poly), re.I) if poly else re.compile(r"(?!)"),
         re.compile(_alt(ife), re.I) if ife else re.compile(r"(?!)"),
+        re.compile(_alt(list(methods)), re.I) if methods else re.compile(r"(?!)"),
+        methods,
     )
 
 
@@ -326,6 +338,17 @@ def specimen_near(rules: LabRules, text: str, start: int, end: int, floor: int) 
     if a is not None:
         return rules.specimens.get(a.group("s").lower())
     return None
+
+
+def specimen_of_method(rules: LabRules, text: str, start: int, floor: int) -> str | None:
+    """The specimen named by the last test in the clause before ``start`` ("Serum protein
+    electrophoresis showed a small M-spike", "血清蛋白电泳：M蛋白 42.5g/L"); a ";" ends
+    the clause ("SPEP: M-spike 4.6 g/dL; IFE: IgG kappa" names no specimen for the IFE)."""
+    clause = max(text.rfind(";", floor, start), text.rfind("；", floor, start)) + 1
+    last = None
+    for m in rules.specimen_method.finditer(text, max(floor, clause), start):
+        last = m
+    return rules.method_specimens.get(last.group().lower()) if last else None
 
 
 @dataclass(slots=True)  # not frozen: made by the hundred, and a frozen one costs 4x

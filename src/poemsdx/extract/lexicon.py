@@ -113,6 +113,9 @@ class LabsFile(_File):
     reference_labels: list[str]
     results: dict[Result, list[str]]
     specimens: dict[SpecimenName, list[str]]
+    # tests whose name says the specimen ("SPEP", 血清免疫固定法): the specimen of an
+    # M-protein reported by them later in the clause
+    specimen_methods: dict[SpecimenName, list[str]] = Field(default_factory=dict)
     nerves: dict[NerveName, list[str]]
     sides: dict[Literal["left", "right"], list[str]]
     modalities: dict[Literal["motor", "sensory"], list[str]]
@@ -120,6 +123,8 @@ class LabsFile(_File):
     not_recordable: list[str]
     presence: list[str]
     monoclonal: list[str]
+    # a rise said to be polyclonal ("多克隆增高") is no M-protein
+    polyclonal: list[str] = Field(default_factory=list)
     immunofixation: list[str]
 
 

@@ -34,7 +34,14 @@ from typing import NamedTuple
 from ..errors import InputError, Location
 from ..knowledge.registry import Knowledge
 from ..model import Case, Document, ReferenceRange
-from .assemble import FINDING_KINDS, Builder, Mention, categories, finding_status
+from .assemble import (
+    FINDING_KINDS,
+    TYPED_RESULTS,
+    Builder,
+    Mention,
+    categories,
+    finding_status,
+)
 from .context import Cue, assign, find_cues_each
 from .doctype import Verdict as DocumentVerdict
 from .doctype import disease_verdict
@@ -47,6 +54,7 @@ from .labs import (
     find_range,
     find_values,
     specimen_near,
+    specimen_of_method,
 )
 from .language import Language, document_language
 from .ncs import find_rows
@@ -525,11 +533,14 @@ class _Run:
     ) -> dict[int, str | None]:
         """The specimen of each measurement, by its index in ``mentions``."""
         labs, text = self.res.labs, self.text
-        return {
-            i: mentions[i].entry.specimen
-            or specimen_near(labs, text, mentions[i].phrase_start, mentions[i].end, floor)
-            for i in measures
-        }
+        out: dict[int, str | None] = {}
+        for i in measures:
+            m = mentions[i]
+            specimen = m.entry.specimen or specimen_near(labs, text, m.phrase_start, m.end, floor)
+            if specimen is None and m.entry.concept in TYPED_RESULTS:
+                specimen = specimen_of_method(labs, text, m.phrase_start, floor)
+            out[i] = specimen
+        return out
 
     def _admission(self, start: int, end: int) -> bool:
         """Whether ``text[start:end]`` speaks of an admission (入院, "admitted", 住院)."""
