@@ -189,6 +189,33 @@ def test_case_header_shows_id_title_age_and_sex(seed: Evaluation, kb: Knowledge)
     assert seed.knowledge_version in head[3]
 
 
+@pytest.mark.parametrize(
+    ("lang", "row", "column", "limit"),
+    [
+        ("ja", "右正中神経（運動）", "遠位潜時", "4.8 ms（基準上限 4.4の109%）"),
+        ("zh", "右正中神经（运动）", "远端潜伏期", "4.8 ms（正常上限 4.4的109%）"),
+        ("en", "right median motor", "distal latency", "4.8 ms (109% of ULN 4.4)"),
+    ],
+)
+def test_nerve_conduction_table_in_the_report_language(
+    seed: Evaluation, kb: Knowledge, lang: str, row: str, column: str, limit: str
+) -> None:
+    lines = render_text(seed, kb, lang).splitlines()
+    head = next(line for line in lines if column in line)
+    first = next(line for line in lines if line.strip().startswith(row))
+    assert limit in first
+    if lang != "en":  # the table itself is translated (evidence sentences are not yet)
+        assert "distal latency" not in head and "of ULN" not in first
+    # the second column starts at the same display column in the header and the row
+    assert _display_width(head.split(column)[0]) == _display_width(first.split("4.8 ms")[0])
+
+
+def _display_width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def _console(terminal: bool) -> tuple[Console, io.StringIO]:
     """A console as rich builds it by default; a terminal is told its colours."""
     buf = io.StringIO()

@@ -83,3 +83,12 @@ def test_labels_fall_back_to_english_and_unknown_words_are_shown_as_written() ->
     assert ja.text(None, "fallback") == "fallback"
     assert ja.word("role", "minor") == "小基準"
     assert ja.word("role", "new_role") == "new role"
+
+
+def test_the_english_nerve_table_words_are_those_of_the_plain_table() -> None:
+    from poemsdx.ncs.table import english
+
+    table = {k: v for k, v in strings("en").items() if k.startswith("ncs.table.")}
+    assert table
+    for key, text in table.items():
+        assert english(key.removeprefix("ncs.table.")) == text, key

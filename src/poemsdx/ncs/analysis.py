@@ -23,7 +23,6 @@ from typing import Any, Protocol, runtime_checkable
 from ..engine.logic import F, T, Truth, U
 from ..errors import InputError
 from ..model import Finding, NerveConduction
-from .demyelination import ParameterName
 from .limits import NcsKnowledge, load_ncs_knowledge
 from .nerve import NerveResult, judge_row
 from .pattern import PatternObservation, observe
@@ -34,6 +33,7 @@ from .rules import (
     strongly_supportive,
     weakly_supportive,
 )
+from .table import render
 
 DEFAULT_RULES = "ean_pns_2021"
 CARPAL_TUNNEL = "carpal_tunnel_syndrome"
@@ -91,56 +91,9 @@ class NcsAnalysis:
         }
 
     def table(self) -> str:
-        """A plain-text table, one line per row, for terminals and tests."""
-        head = ("nerve", "distal latency", "amplitude", "velocity", "F-wave", "demyelinating range")
-        lines = [head]
-        for r in self.nerves:
-            f = r.measures.get("f_wave_latency")
-            fw = "absent" if r.row.f_wave_absent else (f.describe() if f is not None else "")
-            lines.append(
-                (
-                    r.name,
-                    r.measures["distal_latency"].describe(),
-                    "not recordable"
-                    if r.row.not_recordable
-                    else r.measures["amplitude"].describe(),
-                    r.measures["conduction_velocity"].describe(),
-                    fw,
-                    _range_text(r),
-                )
-            )
-        widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
-        out = [
-            "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
-            for line in lines
-        ]
-        out.insert(1, "  ".join("-" * w for w in widths))
-        return "\n".join(out)
-
-
-_SHORT: dict[ParameterName, str] = {
-    "distal_latency": "DML",
-    "conduction_velocity": "CV",
-    "f_wave_latency": "F-latency",
-    "f_wave_absence": "F absent",
-    "conduction_block": "block",
-    "temporal_dispersion": "dispersion",
-    "distal_cmap_duration": "duration",
-}
-
-
-def _range_text(r: NerveResult) -> str:
-    if r.row.modality == "sensory":
-        s = r.sensory_abnormal
-        return {"true": "sensory abnormal", "false": "sensory normal"}.get(
-            s.value, "sensory: unknown"
-        )
-    hits = [_SHORT[k] for k, p in r.parameters.items() if p.truth is T]
-    unknown = [_SHORT[k] for k, p in r.parameters.items() if p.truth is U]
-    text = ("yes: " + ", ".join(hits)) if hits else "no"
-    if unknown:
-        text += "; unknown: " + ", ".join(unknown)
-    return text
+        """A plain-text table, one line per row, for terminals and tests (English; reports
+        render it in their language with ``poemsdx.ncs.table.render``)."""
+        return render(self.nerves)
 
 
 def analyze(

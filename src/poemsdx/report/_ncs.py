@@ -3,9 +3,11 @@ POEMS-versus-CIDP pattern shown as explained observations (never as a verdict)."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..ncs.table import english, render
 from ._locale import Locale
 
 if TYPE_CHECKING:
@@ -62,7 +64,17 @@ def build_ncs(analysis: NcsAnalysis | None, t: Locale) -> NcsView | None:
     return NcsView(
         analysis.rules_title,
         analysis.rules_verification,
-        analysis.table(),
+        render(analysis.nerves, _say(t)),
         judgements,
         pattern,
     )
+
+
+def _say(t: Locale) -> Callable[..., str]:
+    """The table's words in the report's language (``ncs.table.*``), else English."""
+
+    def say(key: str, **fields: object) -> str:
+        name = f"ncs.table.{key}"
+        return t(name, **fields) if t.has(name) else english(key, **fields)
+
+    return say
