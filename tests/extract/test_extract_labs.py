@@ -87,9 +87,12 @@ def test_series_table_under_a_header() -> None:
         ("Serum immunofixation identified IgA lambda.", "IgA", "lambda", "serum"),
         ("血清免疫固定电泳IgG-λ型阳性。", "IgG", "lambda", "serum"),
         ("血清から λ型 IgGがモノクローナルに検出された。", "IgG", "lambda", "serum"),
+        ("Serum IFE: lambda light chain only, no heavy chain.", None, "lambda", "serum"),
+        ("血清免疫固定法でλ鎖のみのM蛋白を認めた。", None, "lambda", "serum"),
+        ("Immunofixation showed a monoclonal kappa light chain.", None, "kappa", None),
     ],
 )
-def test_m_protein_typing(text: str, heavy: str, light: str, specimen: str) -> None:
+def test_m_protein_typing(text: str, heavy: str | None, light: str, specimen: str | None) -> None:
     m = _one(text, "m_protein")
     assert (m.result, m.heavy_chain, m.light_chain, m.specimen) == (
         "positive",
@@ -148,6 +151,14 @@ def test_a_semicolon_ends_the_test_that_names_the_specimen() -> None:
 def test_a_polyclonal_rise_is_no_m_protein(text: str) -> None:
     found = {m.result for m in _labs(text) if m.concept == "m_protein"}
     assert found == {"negative"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Serum free lambda light chain 286 mg/L.", "Kappa light chains: 12 mg/L.", "遊離λ鎖 412mg/L"],
+)
+def test_a_free_light_chain_value_is_no_m_protein(text: str) -> None:
+    assert not [m for m in _labs(text) if m.concept == "m_protein"]
 
 
 def test_specimen_is_never_guessed_for_vegf() -> None:

@@ -52,6 +52,10 @@ _RE_TYPING = re.compile(
     r"|(?P<l2>λ|κ|lambda|kappa)\s?(?:型|type|-type)?\s?(?P<h2>Ig[GAMDE])(?![0-9a-z])"
     r"|(?P<l3>λ|κ)\s?型"
     r"|(?<=[(（])(?P<l4>λ|κ|lambda|kappa)(?=[)）])"
+    # a light chain alone ("lambda light chain only", "λ鎖", "λ轻链"); not a free light
+    # chain, nor one followed by its value (those are FLC measurements)
+    r"|(?<!free )(?<!free-)(?P<l5>λ|κ|lambda|kappa)[\s-]?(?:light[\s-]chain|鎖|轻链)(?!s)"
+    r"(?![\s:：]*\d)"
 )
 TYPING_WORDS = ("Ig", "λ", "κ", "lambda", "kappa")  # every typing has one of these
 _LIGHT = {"λ": "lambda", "κ": "kappa"}
@@ -321,7 +325,7 @@ def find_typing(text: str, start: int, end: int) -> list[Typing]:
         return out
     for m in _RE_TYPING.finditer(text, start, end):
         heavy = m.group("h") or m.group("h2")
-        light = m.group("l") or m.group("l2") or m.group("l3") or m.group("l4")
+        light = m.group("l") or m.group("l2") or m.group("l3") or m.group("l4") or m.group("l5")
         light = _LIGHT.get(light, light.lower()) if light else None
         out.append(Typing(m.start(), m.end(), heavy, light))
     return out
