@@ -143,6 +143,9 @@ class TimeFile(_File):
     admission: list[str]
     onset: list[str]
     units: dict[Literal["Y", "M", "W", "D"], list[str]]
+    # words before a date that make it the start of an ongoing state ("since 02/2025"):
+    # such a date is not the time of what the text says next
+    ongoing_from: list[str] = Field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -69,7 +69,6 @@ MAX_CHARS = 2_000_000
 _ADMISSION = re.compile(r"入院|admitted|admission|收入|住院", re.I)
 _ADMISSION_LOW = re.compile(r"入院|admitted|admission|收入|住院")  # for lower-cased text
 _SHEET_SPECIMEN = re.compile(r"(?:Specimen|標本|检体|标本|検体)\s?[:：]\s?(?P<s>serum|血清)", re.I)
-_RE_SINCE = re.compile(r"\bsince\s$", re.I)
 _SHEET_SPECIMEN_LOW = re.compile(r"(?:specimen|標本|检体|标本|検体)\s?[:：]\s?(?P<s>serum|血清)")
 
 
@@ -522,9 +521,8 @@ class _Run:
         if times and (mentions or signs or values):
             # a line of bare dates ("退院日：…") is not narrative time, nor the start of an
             # ongoing state ("on bortezomib since 02/2025"): what follows is said now
-            narrative = [
-                t for t in times if not _RE_SINCE.search(text, max(0, t.start - 7), t.start)
-            ]
+            since = res.time.ongoing_from
+            narrative = [t for t in times if not since.search(text, max(0, t.start - 20), t.start)]
             if narrative:
                 ctx.time = narrative[-1]
 

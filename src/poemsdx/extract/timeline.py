@@ -85,11 +85,13 @@ class TimeRules:
     just_after: frozenset[str]
     admission: frozenset[str]
     onset: frozenset[str]
+    ongoing_from: re.Pattern[str]  # matches at the end of the text before a date
 
 
 @lru_cache(maxsize=8)
 def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
     words: dict[str, list[str]] = {}
+    ongoing: list[str] = []
     units: dict[str, str] = {}
     unit_letter: str
     numbers: dict[str, int] = {}
@@ -105,6 +107,7 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
             numbers.update({w.lower(): n for w in ws})
         for mo, ws in t.months.items():
             months.update({w.lower(): mo for w in ws})
+        ongoing += t.ongoing_from
     a = {k: _alt([x.lower() for x in v]) for k, v in words.items()}
     unit = _alt(list(units))
     num = rf"(?:{_NUM}|{_alt(list(numbers))})" if numbers else _NUM
@@ -214,6 +217,7 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
         fs(w.lower() for w in words["after"]), fs(w.lower() for w in words["before"]),
         fs(w.lower() for w in words["just_before"]), fs(w.lower() for w in words["just_after"]),
         fs(w.lower() for w in words["admission"]), fs(w.lower() for w in words["onset"]),
+        re.compile(rf"\b(?:{_alt(ongoing)})\s?$", re.I) if ongoing else re.compile(r"(?!)"),
     )  # fmt: skip
 
 
