@@ -23,8 +23,9 @@ from ...errors import InputError, Location
 from ...knowledge.registry import Knowledge
 from ...model import Case
 from ..interop import ImportReport
-from ._read import Reader, bundle_resources, without_nulls
-from ._validate import validate_resource, validate_structure, warm_up
+from ._read import READ_TYPES, Reader, bundle_resources, without_nulls
+from ._validate import validate_resource, validate_structure
+from ._validate import warm_up as _warm_up
 from ._write import export_fhir, verdict_text
 
 __all__ = [
@@ -103,3 +104,8 @@ def load_fhir(path: str | Path, kb: Knowledge, *, reference_date: date | None = 
     for line in report.warnings():
         log.warning("%s: %s", p, line)
     return case
+
+
+def warm_up() -> None:
+    """Build the R4B validators of every resource type the reader takes (see ``settle``)."""
+    _warm_up(("Bundle", *READ_TYPES))

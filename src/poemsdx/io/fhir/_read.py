@@ -46,6 +46,10 @@ from ._reader_base import Json, _attachment_text, _first, _Skip, _texts
 # --------------------------------------------------------------------------------------
 
 
+#: resources read only when a result refers to them
+SUPPORTING = ("Specimen", "Medication")
+
+
 class Reader(ObservationReader):
     """Builds one ``Case`` from the resources of one patient."""
 
@@ -65,7 +69,7 @@ class Reader(ObservationReader):
                 continue
             handler = _HANDLERS.get(str(rtype))
             if handler is None:
-                if rtype in ("Specimen", "Medication"):
+                if rtype in SUPPORTING:
                     supporting.append((path, res))
                 elif rtype != "OperationOutcome":
                     self.report.skip(path, f"{rtype} resources are not used by poemsdx")
@@ -369,6 +373,10 @@ _HANDLERS = {
     "ClinicalImpression": Reader._ours,
     "ServiceRequest": Reader._ours,
 }
+
+
+#: every resource type the reader uses: Patient, the handled ones and their supports
+READ_TYPES = ("Patient", *_HANDLERS, *SUPPORTING)
 
 
 def without_nulls(value: Any) -> Any:

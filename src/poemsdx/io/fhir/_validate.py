@@ -14,6 +14,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,23 +23,6 @@ from ...errors import InputError, Location
 from ..interop import json_path
 
 Json = dict[str, Any]
-
-#: resource types read by poemsdx or passed through without a skip (models warmed up)
-KNOWN_TYPES = (
-    "Bundle",
-    "Patient",
-    "Observation",
-    "Condition",
-    "Procedure",
-    "MedicationStatement",
-    "MedicationAdministration",
-    "DiagnosticReport",
-    "DocumentReference",
-    "ClinicalImpression",
-    "ServiceRequest",
-    "Specimen",
-    "Medication",
-)
 
 
 class ValidatedResources:
@@ -116,12 +100,13 @@ def validate_resource(data: Json, source: str, path: str, *, remember: bool = Tr
         VALIDATED.add(key)
 
 
-def warm_up() -> None:
-    """Import the R4B models poemsdx reads and build their validators, so that the first
-    request does not pay for it (and a long-running server can freeze them for the GC)."""
+def warm_up(resource_types: Iterable[str]) -> None:
+    """Import the R4B models of ``resource_types`` and build their validators, so that the
+    first request does not pay for it (and a long-running server can freeze them for the
+    GC)."""
     from fhir.resources.R4B import get_fhir_model_class
 
-    for rtype in KNOWN_TYPES:
+    for rtype in resource_types:
         # A minimal resource may lack required elements; the validator is built anyway.
         with contextlib.suppress(ValidationError, TypeError, ValueError):
             get_fhir_model_class(rtype).model_validate({"resourceType": rtype})
