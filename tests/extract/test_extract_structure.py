@@ -7,6 +7,7 @@ import pytest
 import poemsdx
 from poemsdx import Finding, NerveConduction
 from poemsdx.extract import extract_text
+from poemsdx.extract.assemble import _shift
 from poemsdx.extract.resources import resources
 from poemsdx.extract.sections import find_sections
 
@@ -233,3 +234,109 @@ def test_document_kind(text: str, kind: str) -> None:
     assert case.documents[0].kind == kind
     if kind == "disease_description":
         assert case.observations == () and case.events == () and not case.describes_a_patient
+
+
+def _courses(text: str) -> list[tuple[str, str | None]]:
+    return [(e.id, e.start.date if e.start else None) for e in extract_text(text, KB).events]
+
+
+@pytest.mark.parametrize(
+    ("text", "courses"),
+    [
+        # a date in brackets right after the treatment is its own, not the one before it
+        (
+            "2023年4月よりIVIGを行った．ステロイドパルス療法（2023年8月）も行った．",
+            [("ivig", "2023-04"), ("corticosteroids", "2023-08")],
+        ),
+        # past the 30 characters of dose and schedule, over another treatment of the list
+        (
+            "He received thalidomide 100 mg/day with dexamethasone from July 2020.",
+            [("thalidomide", "2020-07"), ("corticosteroids", "2020-07")],
+        ),
+        (
+            "Prednisolone 35 mg/day (0.6 mg/kg) started 12 March 2024.",
+            [("corticosteroids", "2024-03-12")],
+        ),
+        # … but not over a finding: the date is the finding's
+        (
+            "Started on prednisolone 30 mg/day; new-onset leg edema noted in March 2024.",
+            [("corticosteroids", None)],
+        ),
+        (
+            "Thalidomide was given for months before bilateral pleural effusion in May 2021.",
+            [("thalidomide", None)],
+        ),
+        # a transplant named as a reference point is no course of its own
+        (
+            "HDM-ASCT in October 2023.\nVEGF:\n  Sep 2023 (pre-ASCT)   1,210 pg/mL",
+            [("hdm_asct", "2023-10")],
+        ),
+        ("2021年11月10日回输自体外周血干细胞。", [("hdm_asct", "2021-11-10")]),
+    ],
+)
+def test_the_date_of_a_treatment_course(text: str, courses: list[tuple[str, str | None]]) -> None:
+    assert _courses(text) == courses
+
+
+@pytest.mark.parametrize(
+    ("text", "concept", "offset", "label"),
+    [
+        ("Stem cell infusion on 18 Oct 2023 (day 0). Fever on day +9.", "fever", "P9D", "day +9"),
+        ("ASCT in May 2022. Edema from D+30.", "edema", "P30D", "D+30"),
+        ("2021年11月10日回输自体外周血干细胞。+14天出现水肿。", "edema", "P14D", "+14天"),
+        ("自己末梢血幹細胞移植を施行した．Day+12に発熱を認めた．", "fever", "P12D", "Day+12"),
+    ],
+)
+def test_transplant_days_count_from_the_infusion(
+    text: str, concept: str, offset: str, label: str
+) -> None:
+    found = {o.concept: o.time for o in extract_text(text, KB).observations}
+    when = found[concept]
+    assert when is not None and (when.anchor, when.offset, when.label) == (
+        "hdm_asct",
+        offset,
+        label,
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Prednisolone 30 mg/day +5 mg weekly. Fever.",  # a dose, not a day
+        "Fever on day 14 of cycle 2.",  # no sign: a day of something else
+        "IgG-4 -2 SD. Fever.",
+    ],
+)
+def test_what_is_not_a_transplant_day(text: str) -> None:
+    found = {o.concept: o.time for o in extract_text(text, KB).observations}
+    assert found["fever"] is None or found["fever"].anchor != "hdm_asct"
+
+
+def test_a_course_on_a_transplant_day_is_a_new_course() -> None:
+    text = (
+        "Lenalidomide and dexamethasone from June 2023. Stem cell infusion on 18 Oct 2023"
+        " (day 0). Engraftment syndrome on day +9, treated with methylprednisolone."
+    )
+    assert _courses(text) == [
+        ("lenalidomide", "2023-06"),
+        ("corticosteroids", "2023-06"),
+        ("hdm_asct", "2023-10-18"),
+        ("corticosteroids-2", "2023-10-27"),  # day 0 + 9 days
+    ]
+
+
+@pytest.mark.parametrize(
+    ("day", "offset", "moved"),
+    [
+        ("2023-10-18", "P9D", "2023-10-27"),
+        ("2023-12-28", "P1W", "2024-01-04"),
+        ("2023-10-18", "-P3D", "2023-10-15"),
+        ("2023-10", "P3M", "2024-01"),
+        ("2024-01-31", "P1M", "2024-02-29"),  # to the month's last day
+        ("2023", "P1Y", "2024"),
+        ("2023-10", "P9D", None),  # a month is too coarse for days
+        ("2023-10-18", "P1.5M", None),
+    ],
+)
+def test_shifting_a_date(day: str, offset: str, moved: str | None) -> None:
+    assert _shift(day, offset) == moved

@@ -17,8 +17,11 @@ Decisions made here, after the whole text is read:
 
 from __future__ import annotations
 
+import calendar
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from pydantic import ValidationError
 
@@ -41,6 +44,7 @@ from .sentences import Sentence
 from .timeline import PREVIOUS, TimeExpr
 
 _X = "poemsdx.extract."
+_RE_OPEN_BRACKET = re.compile(r"\s*[(（]\s*")  # a treatment, then "(" and its date
 _RE_SIMPLE = re.compile(r"^(-?)P(\d+(?:\.\d+)?)([YMWD])$")
 _QUALITATIVE_RESTATED = frozenset({"high", "low", "normal", "abnormal"})
 TYPED_RESULTS = frozenset(
@@ -179,11 +183,14 @@ class Builder:
         specimen: str | None,
         sent: Sentence,
         times: list[TimeExpr],
+        neighbours: Sequence[Mention] = (),
     ) -> None:
+        """``neighbours`` are the sentence's mentions (a treatment's date is sought past
+        the other treatments of its list, not past a finding)."""
         kind = self.res.kinds.get(m.entry.concept)
         cats = categories(mods, role)
         if kind == "treatment":
-            self._treatment(m, cats, sent, times, when)
+            self._treatment(m, cats, sent, times, when, neighbours)
             return
         if kind in FINDING_KINDS:
             status = finding_status(cats)
@@ -251,6 +258,7 @@ class Builder:
         sent: Sentence,
         times: list[TimeExpr],
         when: TimeExpr | None,
+        neighbours: Sequence[Mention],
     ) -> None:
         """A treatment given: a new course when it is dated to another month than the
         courses already seen ("lenalidomide + dexamethasone (Mar-Aug 2023)" and
@@ -259,13 +267,7 @@ class Builder:
             return
         concept = m.entry.concept
         self.treatment_mentions.append((m.start, m.end, concept, sent.start))
-        dates = [t for t in times if t.date and not (t.start <= m.start < t.end)]
-        before = [t for t in dates if t.end <= m.start]
-        after = [t for t in dates if t.start >= m.end and t.start - m.end <= 30]
-        if sent.language == "en":  # "HDM-ASCT in October 2023"
-            date = after[0] if after else (before[-1] if before else None)
-        else:  # "2010年1月に…移植", "2022/11　自己末梢血幹細胞移植"
-            date = before[-1] if before else (after[0] if after else None)
+        date = self._course_date(m, sent.language, times, neighbours)
         courses = self.events.setdefault(concept, [])
         if date is None and not courses and when is not None and when.date and when.start >= 0:
             date = when  # the narrative's current date, for a first mention only
@@ -280,6 +282,51 @@ class Builder:
                     ev.evidence.append(evidence)
                 return
         courses.append(_Event(m.start, concept, date, [evidence]))
+
+    def _course_date(
+        self, m: Mention, language: str, times: list[TimeExpr], neighbours: Sequence[Mention]
+    ) -> TimeExpr | None:
+        """The date a treatment mention is given: one in brackets right after it
+        ("ステロイドパルス療法（2023年8月）", "dexamethasone (June 2023)"). In English the
+        first after it within 30 characters ("HDM-ASCT in October 2023"), or within 60
+        with only other treatments, doses and schedule between ("thalidomide 100 mg/day
+        with dexamethasone from July 2020"), else the last before it. In CJK the last
+        before it ("2010年1月に…移植"), else one within 30 characters after it. None when
+        the mention is the reference point of a relative time ("pre-ASCT")."""
+        if any(t.anchor and t.start <= m.start < t.end for t in times):
+            return None  # named as a reference point ("pre-ASCT", "3 months after ASCT")
+        text = self.norm.text
+        dated = (self._dated(t) for t in times if not (t.start <= m.start < t.end))
+        dates = [t for t in dated if t is not None]
+        after = [t for t in dates if t.start >= m.end]
+        if after and _RE_OPEN_BRACKET.fullmatch(text, m.end, after[0].start):
+            return after[0]
+        before = [t for t in dates if t.end <= m.start]
+        if language != "en":
+            if before:
+                return before[-1]
+            return after[0] if after and after[0].start - m.end <= 30 else None
+        if after and after[0].start - m.end <= 30:  # "HDM-ASCT for POEMS in October 2023"
+            return after[0]
+        if after and after[0].start - m.end <= 60:
+            t = after[0]
+            kinds = self.res.kinds
+            blocked = ";" in text[m.end : t.start] or any(
+                m.end <= o.start < t.start and kinds.get(o.entry.concept) != "treatment"
+                for o in neighbours
+            )
+            if not blocked:
+                return t
+        return before[-1] if before else None
+
+    def _dated(self, t: TimeExpr) -> TimeExpr | None:
+        """``t`` with a date: its own, or worked out from a dated course of the treatment
+        it counts from ("day +9" of a transplant on 18 Oct 2023 is 27 Oct 2023)."""
+        if t.date or t.anchor is None or t.offset is None:
+            return t if t.date else None
+        base = next((ev.date.date for ev in self.events.get(t.anchor, ()) if ev.date), None)
+        moved = _shift(base, t.offset) if base else None
+        return TimeExpr(t.start, t.end, date=moved) if moved else None
 
     def value(
         self,
@@ -424,6 +471,31 @@ def _near(m: Mention, cue: Cue | None, gap: int = 16) -> Cue | None:
         return None
     distance = cue.start - m.end if cue.start >= m.end else m.phrase_start - cue.end
     return cue if distance <= gap else None
+
+
+def _shift(day: str, offset: str) -> str | None:
+    """An ISO date moved by a whole-number ISO duration, kept to the date's precision
+    ("2023-10-18" + "P9D" = "2023-10-27"; "2023-10" + "P3M" = "2024-01"); None when the
+    date is too coarse for the unit (a month and a number of days) or the offset not simple."""
+    m = _RE_SIMPLE.match(offset)
+    if m is None or "." in m.group(2):
+        return None
+    n = int(m.group(2)) * (-1 if m.group(1) else 1)
+    unit = m.group(3)
+    parts = [int(x) for x in day.split("-")]
+    if unit in "DW":
+        if len(parts) < 3:
+            return None
+        moved = date(*parts) + timedelta(days=n * (7 if unit == "W" else 1))
+        return moved.isoformat()
+    if len(parts) < 2:
+        return f"{parts[0] + n:04d}" if unit == "Y" else None
+    months = parts[0] * 12 + parts[1] - 1 + n * (12 if unit == "Y" else 1)
+    y, mo = divmod(months, 12)
+    if len(parts) == 2:
+        return f"{y:04d}-{mo + 1:02d}"
+    last = calendar.monthrange(y, mo + 1)[1]
+    return date(y, mo + 1, min(parts[2], last)).isoformat()
 
 
 def _add(a: str | None, b: str | None) -> str | None:

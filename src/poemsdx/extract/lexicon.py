@@ -128,6 +128,16 @@ class LabsFile(_File):
     immunofixation: list[str]
 
 
+class TransplantDays(Strict):
+    """Days counted from a transplant's stem-cell infusion, day 0 ("day +9", "D+30",
+    "+11天"): the treatment they count from, and the words written before the signed
+    number ("day") or after it ("天")."""
+
+    anchor: str
+    before: list[str] = Field(default_factory=list)
+    after: list[str] = Field(default_factory=list)
+
+
 class TimeFile(_File):
     months: dict[int, list[str]] = Field(default_factory=dict)
     numbers: dict[int, list[str]] = Field(default_factory=dict)
@@ -146,6 +156,7 @@ class TimeFile(_File):
     # words before a date that make it the start of an ongoing state ("since 02/2025"):
     # such a date is not the time of what the text says next
     ongoing_from: list[str] = Field(default_factory=list)
+    transplant_days: TransplantDays | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -501,7 +501,7 @@ class _Run:
         specimens = self._specimens(mentions, measures, start) if measures else {}
         for k, m in enumerate(mentions):
             when = _time_for(m.start, times, ctx.time, sent, soft)
-            builder.mention(m, mods[k], role, when, specimens.get(k), sent, times)
+            builder.mention(m, mods[k], role, when, specimens.get(k), sent, times, mentions)
         for a_index, value_indexes in assoc.items():
             m = mentions[measures[a_index]]
             specimen = specimens[measures[a_index]]

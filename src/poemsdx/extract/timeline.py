@@ -5,7 +5,8 @@ Absolute dates: "2009年10月初旬" → 2009-10, "11月下旬" → the year las
 offset: "治療5カ月後" / "5 months after treatment" / "治疗后3个月" → the first
 disease-directed treatment + P5M / P3M; "自己末梢血幹細胞移植…3カ月後" → that event + P3M;
 "治療開始直前" → −P1D; "入院時" / "on admission" → admission; "after ASCT" (no amount) →
-that event, after treatment; a bare "3カ月後" refers to the anchor last used.
+that event, after treatment; a bare "3カ月後" refers to the anchor last used; a
+transplant day ("day +9", "+11天") → the transplant + P9D (day 0 is the infusion).
 The source words are kept as ``When.label``.
 
 Treatment mentions become ``Event``s (one per treatment concept, dated by an absolute
@@ -86,12 +87,16 @@ class TimeRules:
     admission: frozenset[str]
     onset: frozenset[str]
     ongoing_from: re.Pattern[str]  # matches at the end of the text before a date
+    transplant: str | None  # the treatment whose infusion is day 0 of "day +9"
 
 
 @lru_cache(maxsize=8)
 def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
     words: dict[str, list[str]] = {}
     ongoing: list[str] = []
+    day_before: list[str] = []  # "day" of "day +9"
+    day_after: list[str] = []  # "天" of "+11天"
+    transplant: str | None = None
     units: dict[str, str] = {}
     unit_letter: str
     numbers: dict[str, int] = {}
@@ -108,6 +113,10 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
         for mo, ws in t.months.items():
             months.update({w.lower(): mo for w in ws})
         ongoing += t.ongoing_from
+        if t.transplant_days is not None:
+            transplant = transplant or t.transplant_days.anchor
+            day_before += [w.lower() for w in t.transplant_days.before]
+            day_after += [w.lower() for w in t.transplant_days.after]
     a = {k: _alt([x.lower() for x in v]) for k, v in words.items()}
     unit = _alt(list(units))
     num = rf"(?:{_NUM}|{_alt(list(numbers))})" if numbers else _NUM
@@ -143,11 +152,16 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
         "en_date": rf"(?:{seasons}\s)?(?:(?P<d>[1-3]?\d){day_en}\s)?(?P<mon>{mon})\.?,?\s"
         rf"(?:(?P<d2>[1-3]?\d){day_en},?\s)?{y4}",
         "en_year": rf"\b(?:in|since|from|during|until)\s{y4}\b",
+        # "day +9", "D+30", "(day 0)", "+11天": a signed number of days from the infusion
+        "transplant_day": (
+            rf"(?<![a-z/])(?:{_alt(day_before)})\s?(?:(?P<sign>[+\-−])(?P<n>\d{{1,3}})|(?P<zero>0))"
+            rf"(?!\d|\.\d)|(?<![\d.+\-−])(?P<sign2>[+\-−])(?P<n2>\d{{1,3}})\s?(?:{_alt(day_after)})"
+        ),
         "event_amount": rf"{ev}{filler}\s?{amt}\s?{u}\s?{direction}",
         "event_dir_amount": rf"{ev}{filler}{direction}\s?{amt}\s?{u}",
         "amount_event": rf"{amt}[\s-]?{u}\s{direction}\s{filler}{ev}",
         "event_rel": rf"{ev}{filler}{rel}",
-        "rel_event": rf"{rel}\s{filler}{ev}",
+        "rel_event": rf"{rel}[\s-]{filler}{ev}",  # "after ASCT", "pre-ASCT"
         "amount": rf"{amt}\s?{u}\s?{direction}",
     }
     never = re.compile(r"(?!)")
@@ -165,8 +179,10 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
         _needs(list(units)),
         _needs(low["after"] + low["before"]),
         _needs(low["just_before"] + low["just_after"] + low["at"] + low["after"] + low["before"]),
+        # "day" before the number (or "d" with its sign), or "天" after it
+        _needs([w if len(w) > 1 else w + c for w in day_before for c in "+-−0"] + day_after),
     ]
-    year_, month_, nen_, mon_, in_, event_, unit_, dir_, rel_ = range(len(need_words))
+    year_, month_, nen_, mon_, in_, event_, unit_, dir_, rel_, day_ = range(len(need_words))
     needs = tuple(re.compile("|".join(map(re.escape, found)) or "") for found in need_words)
     bits: dict[str, int] = {}
     for k, found in enumerate(need_words):
@@ -192,6 +208,7 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
         "en_range": ((year_, mon_), (0,)),
         "en_date": ((year_, mon_), (0,)),
         "en_year": ((year_, in_), (0,)),
+        "transplant_day": ((day_,), (2,)),
         "event_amount": ((unit_, event_, dir_), (1,)),
         "event_dir_amount": ((unit_, event_, dir_), (1,)),
         "amount_event": ((unit_, event_, dir_), (1,)),
@@ -199,10 +216,15 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
         "rel_event": ((event_, rel_), ()),
         "amount": ((unit_, dir_), (1,)),
     }
+    # the gate of transplant_day: a sign before a digit, or "day 0"
+    day0 = rf"(?<![a-z/])(?:{_alt(day_before)})\s?0(?!\d|\.\d)" if day_before else "(?!)"
+    signed = re.compile(rf"[+\-−]\d|{day0}")
     patterns = tuple(
         _Pattern(
             kind,
-            never if "mon>" in src and not mon else re.compile(src),
+            never
+            if ("mon>" in src and not mon) or (kind == "transplant_day" and transplant is None)
+            else re.compile(src),
             *requires[kind],
             sum(1 << k for k in requires[kind][0]),
         )
@@ -213,11 +235,13 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
     )
     fs = frozenset
     return TimeRules(
-        patterns, needs, (year, amount), needed, always, marked, runs, units, numbers, months,
+        patterns, needs, (year, amount, signed), needed, always, marked, runs, units, numbers,
+        months,
         fs(w.lower() for w in words["after"]), fs(w.lower() for w in words["before"]),
         fs(w.lower() for w in words["just_before"]), fs(w.lower() for w in words["just_after"]),
         fs(w.lower() for w in words["admission"]), fs(w.lower() for w in words["onset"]),
         re.compile(rf"\b(?:{_alt(ongoing)})\s?$", re.I) if ongoing else re.compile(r"(?!)"),
+        transplant,
     )  # fmt: skip
 
 
@@ -398,6 +422,15 @@ def _build(
         if day and _valid_day(y, month, int(day)):
             return TimeExpr(s, e, date=f"{y:04d}-{month:02d}-{int(day):02d}")
         return TimeExpr(s, e, date=f"{y:04d}-{month:02d}")
+    if kind == "transplant_day":
+        sign, n = (g["sign"], g["n"]) if g.get("n") else (g.get("sign2"), g.get("n2") or "0")
+        days = int(n)
+        return TimeExpr(
+            s,
+            e,
+            anchor=rules.transplant,
+            offset=f"{'-' if sign in ('-', '−') and days else ''}P{days}D",
+        )
     anchor = _anchor(rules, g.get("ev"), m, s, treatments)
     if g.get("n") is not None:
         offset = _offset(rules, g["n"], g["u"], g["dir"])
