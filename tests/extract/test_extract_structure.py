@@ -130,6 +130,13 @@ def test_dates_relative_times_and_events() -> None:
         ),
         ("开始来那度胺治疗。治疗后3个月水肿消失。", "lenalidomide", "P3M", None),
         (
+            "HDM-ASCT in October 2023. Edema resolved post-ASCT.",
+            "hdm_asct",
+            None,
+            "after_treatment",
+        ),
+        ("HDM-ASCT in October 2023. Edema pre-ASCT.", "hdm_asct", None, "before_treatment"),
+        (
             "Edema before treatment.",
             None,
             None,

@@ -161,7 +161,8 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
         "event_dir_amount": rf"{ev}{filler}{direction}\s?{amt}\s?{u}",
         "amount_event": rf"{amt}[\s-]?{u}\s{direction}\s{filler}{ev}",
         "event_rel": rf"{ev}{filler}{rel}",
-        "rel_event": rf"{rel}[\s-]{filler}{ev}",  # "after ASCT", "pre-ASCT"
+        # "after ASCT"; a word that ends in "-" joins its event: "pre-ASCT"
+        "rel_event": rf"{rel}(?:\s|(?<=-)){filler}{ev}",
         "amount": rf"{amt}\s?{u}\s?{direction}",
     }
     never = re.compile(r"(?!)")
@@ -179,8 +180,8 @@ def compile_time(lexicons: tuple[Lexicon, ...]) -> TimeRules:
         _needs(list(units)),
         _needs(low["after"] + low["before"]),
         _needs(low["just_before"] + low["just_after"] + low["at"] + low["after"] + low["before"]),
-        # "day" before the number (or "d" with its sign), or "天" after it
-        _needs([w if len(w) > 1 else w + c for w in day_before for c in "+-−0"] + day_after),
+        # "day" and a sign or 0 ("day +9", "D+30", "day 0"), or "天" after the number
+        _needs([w + gap + c for w in day_before for gap in ("", " ") for c in "+-−0"] + day_after),
     ]
     year_, month_, nen_, mon_, in_, event_, unit_, dir_, rel_, day_ = range(len(need_words))
     needs = tuple(re.compile("|".join(map(re.escape, found)) or "") for found in need_words)
