@@ -64,6 +64,7 @@ def _break(root: Path, rel: str, old: str, new: str) -> None:
             "unknown concept 'poems_syndrom'",
         ),
         ("zh/sections.yaml", "language: zh", "language: ja", "does not match the folder"),
+        ("zh/time.yaml", "anchor: hdm_asct", "anchor: asct", "unknown concept 'asct'"),
         (
             "en/labs.yaml",
             "reference_labels:",

@@ -217,6 +217,12 @@ def _load(root: str, concepts: tuple[str, ...]) -> dict[Language, Lexicon]:
                 )
             if isinstance(model, TermsFile):
                 _check_concepts(model, data, str(path), known)
+            days = model.transplant_days if isinstance(model, TimeFile) else None
+            if days is not None and days.anchor not in known:
+                raise KnowledgeError(
+                    f"unknown concept '{days.anchor}' (not in concepts.yaml)",
+                    locate(data, ["transplant_days", "anchor"], str(path)),
+                )
             if isinstance(model, LabsFile):
                 for i, cid in enumerate(model.presence):
                     if cid not in known:
