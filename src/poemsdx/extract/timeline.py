@@ -366,20 +366,22 @@ def _required(
     rules: TimeRules, p: _Pattern, w: str, has: list[bool | None], passed: list[bool | None]
 ) -> bool:
     """Whether ``w`` has what pattern ``p`` needs (each answer is worked out once)."""
-    for k in p.needs:
-        seen = has[k]
-        if seen is None:
-            seen = has[k] = rules.words[k].search(w) is not None
-        if not seen:
-            return False
-    return _gates_pass(rules, p, w, passed)
+    return _all_found(p.needs, rules.words, has, w) and _gates_pass(rules, p, w, passed)
 
 
 def _gates_pass(rules: TimeRules, p: _Pattern, w: str, passed: list[bool | None]) -> bool:
-    for k in p.gates:
-        seen = passed[k]
+    return _all_found(p.gates, rules.gates, passed, w)
+
+
+def _all_found(
+    indexes: tuple[int, ...], regexes: tuple[re.Pattern[str], ...], memo: list[bool | None], w: str
+) -> bool:
+    """Whether each of ``regexes[k]`` for k in ``indexes`` finds something in ``w``; the
+    answers are kept in ``memo`` (shared by the patterns of one sentence)."""
+    for k in indexes:
+        seen = memo[k]
         if seen is None:
-            seen = passed[k] = rules.gates[k].search(w) is not None
+            seen = memo[k] = regexes[k].search(w) is not None
         if not seen:
             return False
     return True
